@@ -1,0 +1,1 @@
+"""Datasette metadata and plugin shipped with monitor."""
