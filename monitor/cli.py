@@ -61,7 +61,7 @@ def _config(ctx: click.Context) -> Config:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--config", "config_path", default=None, metavar="PATH",
               help="Config file (default: $MONITOR_CONFIG, else ./config.toml).")
 @click.option("-v", "--verbose", count=True, help="Log debug messages.")
 @click.option("-q", "--quiet", is_flag=True, help="Log only warnings and errors.")

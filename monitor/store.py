@@ -402,12 +402,16 @@ class Store:
                 "agreement_ids": json.dumps(list(agreement_ids))}).last_pk
 
     def mark_digest_sent(self, digest_id: int, *, now: datetime, transport: str,
-                         path: str | None = None) -> None:
+                         path: str | None = None,
+                         recipients: Sequence[str] | None = None) -> None:
+        """Confirm a digest delivered; ``recipients``, when given, are those that got it."""
         with self.transaction():
             row = self.db["digests"].get(digest_id)
             ids = json.loads(row["agreement_ids"] or "[]")
-            self.db["digests"].update(digest_id, {"sent_at": iso(now), "transport": transport,
-                                                  "path": path})
+            values: dict[str, Any] = {"sent_at": iso(now), "transport": transport, "path": path}
+            if recipients is not None:
+                values["recipients"] = ", ".join(recipients)
+            self.db["digests"].update(digest_id, values)
             for i in range(0, len(ids), 500):
                 chunk = ids[i:i + 500]
                 marks = ",".join("?" * len(chunk))
@@ -417,6 +421,20 @@ class Store:
     def last_digest_at(self) -> datetime | None:
         row = self.db.execute("SELECT max(created_at) FROM digests "
                               "WHERE sent_at IS NOT NULL").fetchone()
+        return parse_iso(row[0]) if row else None
+
+    def last_sent_at(self) -> datetime | None:
+        """When the latest digest (in the order they were made) was confirmed sent.
+
+        Not ``max(sent_at)``: after the clock was set back, the newest digest is the
+        one that tells when the last digest went out.
+        """
+        row = self.db.execute("SELECT sent_at FROM digests WHERE sent_at IS NOT NULL "
+                              "ORDER BY id DESC LIMIT 1").fetchone()
+        return parse_iso(row[0]) if row else None
+
+    def first_poll_at(self) -> datetime | None:
+        row = self.db.execute("SELECT min(started_at) FROM polls").fetchone()
         return parse_iso(row[0]) if row else None
 
     def record_poll(self, values: dict[str, Any]) -> None:

@@ -116,9 +116,10 @@ class Newsroom:
         server = ThreadingHTTPServer((self.host, self.port), _make_handler(self))
         server.daemon_threads = True
         self._server = server
-        host, port = server.server_address[:2]
+        address = server.server_address
+        host, port = str(address[0]), int(address[1])
         self.port = port
-        shown = host if ":" not in str(host) else f"[{host}]"
+        shown = host if ":" not in host else f"[{host}]"
         self.base_url = f"http://{shown}:{port}"
         self._thread = threading.Thread(target=server.serve_forever,
                                         name=f"newsroom:{port}", daemon=True)

@@ -1,0 +1,496 @@
+"""Government parties: which place names in a sentence stand for a government that signs.
+
+A place is a party when government words follow it ("Hebei provincial government",
+云南省扶贫办) or precede it ("the government of Yunnan", "officials of Hebei"); when it
+carries a place word and stands where a party stands ("Hebei province signed", 浙江省与);
+or, bare, when it is joined to a company ("Alibaba signed a deal with Hebei", 阿里巴巴与浙江).
+It is not a party inside an organisation's name ("Guangdong Mobile", 四川航空, "Zhejiang
+University"), after a location word ("in Hebei", 落户杭州), or abroad. Words with no place
+("the provincial government", 省政府, 该省) point back to the last place mentioned.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .lexicon import Hit
+from .rules import PlaceRef, Rules, WordInfo
+from .scan import Doc, Sentence
+
+STRONG_ROLES = frozenset({"government", "office", "officials"})
+_ZH_SUFFIXES = ("特别行政区", "自治区", "特区", "新区", "地区", "省", "市", "区", "县", "州", "盟")
+_ZH_OPEN = frozenset("，,。：:、“\"（(《 ;；!！?？")
+_PREFIX_TAIL = re.compile(r"(?:\b(of)\s+)?(?:\bthe\s+)?$")
+_EN_AFTER_COORD = re.compile(
+    r"\s*(?:and\b|&|,|has\b|have\b|had\b|also\b|formally\b|officially\b|jointly\b|on\b"
+    r"|will\b|yesterday\b|today\b|last\b|this\b|recently\b|is\b|was\b|were\b|are\b)")
+_TOKEN_TAIL = re.compile(r"[a-z'&-]+(?:\s+[a-z'&-]+)?\s*$")
+_ADJECTIVES = re.compile(
+    r"(?:\s+|^)(?:(?:north|south|east|west|central|northeast|northwest|southeast|southwest|"
+    r"northern|southern|eastern|western|northeastern|northwestern|southeastern|southwestern|"
+    r"neighbouring|neighboring|nearby|coastal|inland|landlocked|mountainous|remote|rural|"
+    r"poor|impoverished|populous|wealthy|china's|chinese|the)\s*)+$")
+_NAME_WORD = re.compile(r" ([A-Z][a-zA-Z'-]+)")
+_NOT_NAMES = frozenset("""and or to with in on at for of the a an as after over into by from
+sign signs signed ink inks inked seal seals sealed deal deals pact pacts agreement agreements
+mou mous govt gov government governments teams team partners partner joins join up strategic
+cooperation framework tie ties launch launches agree agrees agreed strike strikes reach
+reaches back backs host hosts welcome welcomes woos courts taps tap picks is are was were has
+have had will officials leaders governor mayor vice party province provincial city municipal
+region autonomous on announce announces unveil unveils plan plans to set eyes bets boost
+boosts help helps work works build builds bring brings""".split())
+_ZH_BREAK = frozenset("，,。、；;：:与和同及跟“”\"《》()（） 签")
+_DATELINE = re.compile(r"(?:,\s*[A-Za-z. ]{0,20}\d{1,2})?(?:,\s*(?:19|20)\d\d)?\s*"
+                       r"(?:\([^)]{0,40}\)|/[^/]{0,40}/)?\s*(?:-|--|—|–)\s")
+_LIST_GAP = frozenset({"and", ",", "、", "和", "与", "及", "&", ", and", "or", "/"})
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A government (or, with ``foreign``, a government abroad) named in a sentence."""
+
+    province: str | None
+    level: str  # "province" or "city"
+    government: str  # as written
+    strength: str  # "strong", "medium" or "weak"
+    start: int
+    end: int
+    rules: tuple[str, ...]
+    anaphor: bool = False
+    foreign: bool = False
+    why: str = ""
+    role: str = "place"  # government, office, officials or place
+    place_id: str = ""
+
+    @property
+    def weight(self) -> float:
+        base = {"strong": 0.4, "medium": 0.3, "weak": 0.2}[self.strength]
+        return base - 0.05 if self.anaphor else base
+
+
+def _place_id(ref: PlaceRef, level: str) -> str:
+    return f"province:{ref.province}" if level == "province" else f"city:{ref.id}"
+
+
+@dataclass(slots=True)
+class _Seen:
+    start: int
+    sentence: int
+    ref: PlaceRef
+    level: str
+    party: bool = False
+
+
+class PartyFinder:
+    """Finds the parties of every sentence of one document, in reading order."""
+
+    def __init__(self, doc: Doc, rules: Rules) -> None:
+        self.doc = doc
+        self.rules = rules
+        self.low = doc.low
+        self.history: list[_Seen] = []
+        self.notes: dict[int, list[str]] = {}
+        self.orgs: dict[int, list[tuple[int, int, str]]] = {}
+        self._known: set[int] = set()
+        self.parties: list[list[Party]] = []
+        self.mentioned = frozenset(
+            ref.province for s in doc.sentences for h in s.places for ref in h.infos
+            if ref.kind == "province" and not ref.ambiguous)
+
+    # ------------------------------------------------------------ helpers
+    def _note(self, s: Sentence, text: str) -> None:
+        self.notes.setdefault(s.index, []).append(text)
+
+    def _span(self, start: int, end: int) -> str:
+        return " ".join(self.doc.text[start:end].split())
+
+    def _choose(self, refs: tuple[PlaceRef, ...], hint: str | None) -> PlaceRef:
+        targets = [r for r in refs if r.kind != "foreign"]
+        if not targets:
+            return refs[0]
+        provs = [r for r in targets if r.kind == "province"]
+        cities = [r for r in targets if r.kind == "city"]
+        if cities and (hint == "city" and not (provs and provs[0].municipality) or not provs):
+            known = [c for c in cities if c.province in self.mentioned]
+            return (known or cities)[0]
+        return provs[0]
+
+    def _word_near(self, s: Sentence, at: dict[int, Hit], pos: int, zh: bool) -> Hit | None:
+        h = at.get(pos)
+        if h is not None:
+            return h
+        low = self.low
+        for suffix in _ZH_SUFFIXES:  # 河北省 + 省政府, 西藏自治区 + 自治区人民政府
+            if low.endswith(suffix, s.start, pos):
+                h = at.get(pos - len(suffix))
+                if h is not None and h.end > pos:
+                    return h
+        j = pos
+        while j < s.end and low[j] in " \t":
+            j += 1
+        if low.startswith("'s", j):
+            j += 2
+            while j < s.end and low[j] in " \t":
+                j += 1
+        if j != pos and j - pos <= 5:
+            return at.get(j)
+        return None
+
+    def _chain(self, s: Sentence, at: dict[int, Hit], pos: int, zh: bool
+               ) -> tuple[list[tuple[Hit, WordInfo]], tuple[Hit, WordInfo] | None, int]:
+        chain: list[tuple[Hit, WordInfo]] = []
+        while True:
+            h = self._word_near(s, at, pos, zh)
+            if h is None:
+                break
+            forms = [i for i in h.infos if i.kind == "form"]
+            if forms:
+                chain.append((h, forms[0]))
+                pos = h.end
+                continue
+            traps = [i for i in h.infos if i.kind == "trap"]
+            if traps:
+                return chain, (h, traps[0]), pos
+            break
+        return chain, None, pos
+
+    def _prefix(self, s: Sentence, ends: dict[int, Hit], start: int
+                ) -> tuple[Hit, WordInfo] | None:
+        lo = max(s.start, start - 60)
+        m = _PREFIX_TAIL.search(self.low, lo, start)
+        if m is None or m.start() == start:
+            return None
+        cut = m.start()
+        if m.group(1):
+            h = ends.get(cut + 2)
+            if h is not None:
+                for i in h.infos:
+                    if i.kind == "prefix":
+                        return h, i
+            k = cut
+            while k > lo and self.low[k - 1] == " ":
+                k -= 1
+            h = ends.get(k)
+            if h is not None:
+                for i in h.infos:
+                    if i.kind in ("form", "anaphor") and i.role in STRONG_ROLES:
+                        return h, i
+                for i in h.infos:
+                    if i.kind == "trap" or (i.kind == "anaphor" and i.role == "place_word"):
+                        return h, i
+                    if i.kind == "prefix":
+                        return h, i
+            return None
+        h = ends.get(cut)
+        if h is None:
+            k = cut
+            while k > lo and self.low[k - 1] == " ":
+                k -= 1
+            h = ends.get(k)
+        if h is not None:
+            for i in h.infos:
+                if i.kind == "prefix":
+                    return h, i
+        return None
+
+    def _before(self, s: Sentence, start: int) -> str:
+        before = self.low[max(s.start, start - 40):start].rstrip()
+        if before.endswith(" the") or before == "the":
+            before = before[:-3].rstrip()
+        return before
+
+    def _located(self, s: Sentence, start: int) -> bool:
+        before = self._before(s, start)
+        if before and before[-1].isascii():
+            before = _ADJECTIVES.sub("", before).rstrip()
+        if not before:
+            return False
+        if s.zh or not before[-1].isascii():
+            return any(before.endswith(c) for c in self.rules.cue("location_before", "zh"))
+        m = _TOKEN_TAIL.search(before)
+        if not m:
+            return False
+        tail = m.group(0).strip()
+        last = tail.split()[-1]
+        cues = self.rules.cue("location_before", "en")
+        return last in cues or tail in cues
+
+    def _coordinated(self, s: Sentence, start: int, end: int, verb_starts: set[int]) -> bool:
+        before = self._before(s, start)
+        low = self.low
+        if s.zh or (before and not before[-1].isascii()) or (
+                end < s.end and not low[end].isascii()):
+            coords = self.rules.cue("coordinator", "zh")
+            if any(before.endswith(c) for c in coords):
+                return True
+            opened = not before or before[-1] in _ZH_OPEN
+            after = low[end:end + 4]
+            return opened and (any(after.startswith(c) for c in coords) or end in verb_starts)
+        m = _TOKEN_TAIL.search(before)
+        if m:
+            tail = m.group(0).strip()
+            coords = self.rules.cue("coordinator", "en")
+            if tail.split()[-1] in coords or tail in coords:
+                return True
+        opened = not before or before[-1] in ",:;\"(-—–"
+        if not opened:
+            return False
+        if _EN_AFTER_COORD.match(low, end):
+            return True
+        j = end
+        while j < s.end and low[j] == " ":
+            j += 1
+        return j in verb_starts
+
+    # ------------------------------------------------------------ main
+    def sentence_parties(self, s: Sentence) -> list[Party]:
+        at: dict[int, Hit] = {}
+        ends: dict[int, Hit] = {}
+        for h in s.words:
+            at.setdefault(h.start, h)
+            ends.setdefault(h.end, h)
+        verb_starts = {h.start for h in s.triggers
+                       if any(i.strength == "verb" for i in h.infos)}
+        self._known = {h.start for hits in (s.words, s.triggers, s.companies, s.places,
+                                            s.hedges) for h in hits}
+        used: set[int] = set()
+        spans: list[tuple[int, int]] = []
+        results: list[tuple[Hit, Party | None, int, bool]] = []
+        prev: tuple[int, bool] | None = None  # (end, was a party) of the place before
+        for p in s.places:
+            listed = None
+            if prev is not None and self.low[prev[0]:p.start].strip() in _LIST_GAP:
+                listed = prev[1]
+            party, chain_end = self._place(s, p, at, ends, verb_starts, used, listed)
+            spans.append((p.start, chain_end))
+            results.append((p, party, chain_end, listed is not None))
+            prev = (chain_end, party is not None)
+        # "the Hebei and Henan provincial governments": the form distributes
+        for k in range(len(results) - 1):
+            p1, party1, end1, _ = results[k]
+            p2, party2, _, listed2 = results[k + 1]
+            if party2 is None or party2.strength != "strong" or party2.foreign:
+                continue
+            if party1 is not None and party1.strength == "strong":
+                continue
+            if self.low[end1:p2.start].strip() not in _LIST_GAP:
+                continue
+            ref = self._choose(p1.infos, party2.level)
+            if ref.kind == "foreign" or ref.ambiguous:
+                continue
+            lvl = "province" if ref.kind == "province" else "city"
+            results[k] = (p1, Party(
+                ref.province, lvl, self._span(p1.start, end1), "strong", p1.start, end1,
+                (f"place.{ref.id}", *party2.rules[1:]), why="shares the government words "
+                f"of '{party2.government}'", role=party2.role,
+                place_id=_place_id(ref, lvl)), end1, True)
+        parties = [party for _, party, _, _ in results if party is not None]
+        parties.extend(self._anaphors(s, at, used, spans, verb_starts))
+        parties.sort(key=lambda x: x.start)
+        return parties
+
+    def _zh_org(self, s: Sentence, at: dict[int, Hit], end: int) -> int | None:
+        """香港中文大学, 西安交通大学: a place, a few characters, an organisation word."""
+        for k in range(end, min(end + 7, s.end)):
+            if self.low[k] in _ZH_BREAK or (k > end and k in self._known and k not in at):
+                return None
+            h = at.get(k)
+            if h is not None and k > end:
+                if any(i.kind == "trap" for i in h.infos):
+                    return h.end
+                return None
+        return None
+
+    def _org_name(self, s: Sentence, end: int) -> str | None:
+        """A capitalised name right after a place ("Zhejiang Geely"), English only."""
+        m = _NAME_WORD.match(self.doc.norm, end)
+        if m is None or m.end() > s.end:
+            return None
+        if m.start(1) in self._known or m.group(1).lower() in _NOT_NAMES:
+            return None
+        return m.group(1)
+
+    def _place(self, s: Sentence, p: Hit, at: dict[int, Hit], ends: dict[int, Hit],
+               verb_starts: set[int], used: set[int], listed: bool | None
+               ) -> tuple[Party | None, int]:
+        refs: tuple[PlaceRef, ...] = p.infos
+        chain, trap, chain_end = self._chain(s, at, p.end, s.zh)
+        prefix = self._prefix(s, ends, p.start)
+        roles = {i.role for _, i in chain}
+        hint = next((i.level for _, i in chain if i.level != "any"), None)
+        if hint is None:
+            hint = next((r.suffix_level for r in refs if r.suffix_level), None)
+        ref = self._choose(refs, hint)
+        name = self._span(p.start, p.end)
+        if prefix is not None and prefix[1].kind == "trap":
+            self._org(s, prefix[0].start, p.end, f"'{name}' is part of the name "
+                      f"'{self._span(prefix[0].start, p.end)}', not a government")
+            return None, chain_end
+        strong_roles = [i.role for _, i in chain if i.role in STRONG_ROLES]
+        if prefix is not None and prefix[1].role in STRONG_ROLES:
+            strong_roles.insert(0, prefix[1].role)
+        strong = bool(strong_roles)
+        if trap is not None and not strong:
+            what = "a university or school" if trap[1].role == "university" else "a company"
+            self._org(s, p.start, trap[0].end,
+                      f"'{self._span(p.start, trap[0].end)}' is {what}, not a government")
+            return None, chain_end
+        if p.start == s.start and not s.zh and (
+                self.doc.norm[p.start:p.end].isupper() or _DATELINE.match(self.doc.norm, p.end)):
+            return None, chain_end  # "CHANGSHA, Oct. 22 --": where the report was filed
+        if strong and self._hosted(s, p.start, chain_end):
+            self._note(s, f"'{self._span(p.start, chain_end)}' hosted or backed the event; "
+                          f"it is not a party")
+            return None, chain_end
+        if not strong and s.zh and not chain and not self._located(s, p.start):
+            org_end = self._zh_org(s, at, chain_end)
+            if org_end is not None:
+                self._org(s, p.start, org_end, f"'{self._span(p.start, org_end)}' is an "
+                                               f"organisation, not a government")
+                return None, chain_end
+        if not strong and not s.zh:
+            org = self._org_name(s, chain_end)
+            if org is not None:
+                self._org(s, p.start, chain_end + 1 + len(org),
+                          f"'{self._span(p.start, chain_end + 1 + len(org))}' looks like a "
+                          f"name, not a government")
+                return None, chain_end
+        if ref.kind == "foreign":
+            self.history.append(_Seen(p.start, s.index, ref, "foreign"))
+            if strong or self._coordinated(s, p.start, chain_end, verb_starts):
+                return Party(None, "foreign", self._span(p.start, chain_end),
+                             "strong" if strong else "weak", p.start, chain_end,
+                             (f"foreign.{ref.id}",), foreign=True,
+                             why=f"'{name}' is outside China's target provinces",
+                             place_id=ref.id), chain_end
+            return None, chain_end
+        level = "province" if ref.kind == "province" else "city"
+        if ref.ambiguous and not strong:
+            return None, chain_end
+        place_of = prefix is not None and prefix[1].role == "place_word"
+        place_word = "place_word" in roles or ref.suffix_level is not None or place_of
+        seen = _Seen(p.start, s.index, ref, level)
+        self.history.append(seen)
+        if strong:
+            strength = "strong"
+        else:
+            where = prefix[0].start if place_of and prefix is not None else p.start
+            possessive = self.low.startswith("'s", chain_end)
+            if listed is False or possessive or self._located(s, where) or not (
+                    self._coordinated(s, where, chain_end, verb_starts)):
+                return None, chain_end
+            strength = "medium" if place_word else "weak"
+        start = p.start
+        ids = [f"place.{ref.id}"]
+        if prefix is not None:
+            start = min(start, prefix[0].start)
+            used.add(prefix[0].start)
+            ids.append(prefix[1].id)
+        for h, i in chain:
+            used.add(h.start)
+            ids.append(i.id)
+        government = self._span(start, chain_end)
+        if prefix is not None and self.low.startswith("the ", start):
+            government = self._span(start + 4, chain_end)
+        role = "government" if "government" in strong_roles else (
+            strong_roles[0] if strong_roles else "place")
+        seen.party = True
+        return Party(ref.province, level, government, strength, start, chain_end,
+                     tuple(dict.fromkeys(ids)), why=strength, role=role,
+                     place_id=_place_id(ref, level)), chain_end
+
+    def _hosted(self, s: Sentence, start: int, end: int) -> bool:
+        before = self._before(s, start)
+        if any(before.endswith(c) for c in self.rules.cue("host_before", "en")):
+            return True
+        after = self.low[end:end + 4]
+        return any(after.startswith(c) for c in self.rules.cue("host_after", "zh"))
+
+    def _org(self, s: Sentence, start: int, end: int, note: str) -> None:
+        self._note(s, note)
+        self.orgs.setdefault(s.index, []).append((start, end, self._span(start, end)))
+
+    def _anaphors(self, s: Sentence, at: dict[int, Hit], used: set[int],
+                  spans: list[tuple[int, int]], verb_starts: set[int]) -> list[Party]:
+        out: list[Party] = []
+        low = self.low
+        for h in s.words:
+            info = next((i for i in h.infos if i.kind == "anaphor"), None)
+            if info is None or h.start in used:
+                continue
+            if any(a <= h.start < b for a, b in spans):
+                continue
+            if info.lang == "zh":
+                if h.start > s.start:
+                    prev = low[h.start - 1]
+                    ok = (prev.isascii() or prev in _ZH_OPEN or any(
+                        low.endswith(c, s.start, h.start)
+                        for c in self.rules.cue("zh_anaphor_before", "zh")))
+                    if not ok:
+                        continue
+            elif re.match(r"\s+of\b", low[h.end:h.end + 5]):
+                continue
+            if info.role == "place_word" and (
+                    self._located(s, h.start) or low.startswith("'s", h.end)
+                    or not self._coordinated(s, h.start, h.end, verb_starts)):
+                continue
+            if low.startswith("'s", h.end):
+                continue
+            got = self._resolve(h.start, s.index, info.level)
+            if got is None:
+                self._note(s, f"'{self._span(h.start, h.end)}' names no earlier place")
+                continue
+            ref, level = got
+            out.append(Party(ref.province, level, self._span(h.start, h.end),
+                             "strong" if info.role in STRONG_ROLES else "medium",
+                             h.start, h.end, (info.id, f"place.{ref.id}"), anaphor=True,
+                             why=f"'{self._span(h.start, h.end)}' refers back to {ref.name}",
+                             role=info.role if info.role in STRONG_ROLES else "place",
+                             place_id=_place_id(ref, level)))
+        return out
+
+    def _resolve(self, pos: int, sentence: int, target: str) -> tuple[PlaceRef, str] | None:
+        """The place an anaphor points to: the latest that was itself a party, else the
+        latest of the right kind ("Ulanqab ... Beijing ... the city's government")."""
+        here = [x for x in self.history if x.sentence == sentence]
+        parties = [x for x in self.history if x.party]
+        return (self._walk(here, pos, sentence, target)
+                or self._walk(parties, pos, sentence, target)
+                or self._walk(self.history, pos, sentence, target))
+
+    def _walk(self, history: list[_Seen], pos: int, sentence: int, target: str
+              ) -> tuple[PlaceRef, str] | None:
+        fallback: PlaceRef | None = None
+        for seen in reversed(history):
+            if seen.start >= pos:
+                continue
+            if seen.ref.kind == "foreign":
+                if seen.sentence == sentence:
+                    return None
+                continue
+            if target == "province":
+                if seen.ref.kind == "province":
+                    if fallback is not None and fallback.province != seen.ref.province:
+                        break
+                    return seen.ref, "province"
+                fallback = fallback or seen.ref  # "Hangzhou ... the province": Zhejiang
+                continue
+            if target == "city":
+                if seen.ref.kind == "city":
+                    return seen.ref, "city"
+                if seen.ref.municipality:
+                    return seen.ref, "province"
+                continue
+            return seen.ref, seen.level
+        if fallback is not None:
+            return fallback, "province"
+        return None
+
+
+def find_parties(doc: Doc, rules: Rules) -> PartyFinder:
+    """Find the parties of each sentence (foreign ones flagged) into ``finder.parties``;
+    ``finder.notes`` and ``finder.orgs`` say what was set aside, for ``explain``."""
+    finder = PartyFinder(doc, rules)
+    finder.parties = [finder.sentence_parties(s) for s in doc.sentences]
+    return finder

@@ -1,0 +1,210 @@
+"""End to end on loopback: newsroom -> poll -> store -> digest over real SMTP."""
+
+from __future__ import annotations
+
+import email
+import json
+from datetime import UTC, datetime
+from email import policy as email_policy
+
+import pytest
+
+from monitor.demo.newsroom import DEFAULT_SITE
+from monitor.dispatch import send_digest
+from monitor.mail import SmtpSettings
+from monitor.pipeline import next_poll, poll_once
+from monitor.store import Store
+
+LABELS = json.loads((DEFAULT_SITE / "labels.json").read_text(encoding="utf-8"))
+
+
+def expected_pairs() -> set[tuple[str, tuple[str, ...]]]:
+    return {(a["province"], tuple(sorted(a["companies"])))
+            for agreements in LABELS.values() for a in agreements}
+
+
+def stored_pairs(store: Store) -> list[tuple[str, tuple[str, ...]]]:
+    return [(r["province"], tuple(json.loads(r["companies"])))
+            for r in store.db["agreements"].rows]
+
+
+def smtp_for(server) -> SmtpSettings:
+    return SmtpSettings(host="127.0.0.1", port=server.port, security="none", timeout=10)
+
+
+def test_end_to_end_poll_store_digest(make_config, smtp_server, newsroom):
+    cfg = make_config()
+    with Store(cfg.store_path) as store:
+        report = poll_once(cfg, store)
+        assert report.failed == 0 and report.polled == len(cfg.feeds)
+        assert report.new_articles == store.count("articles") >= 30
+        pairs = stored_pairs(store)
+        assert sorted(set(pairs)) == sorted(expected_pairs())
+        assert len(pairs) == len(set(pairs)), "one row per agreement"
+        assert report.new_agreements == len(pairs)
+        # several outlets reported Hebei-Alibaba: one agreement row, several reports
+        hebei = store.db.execute(
+            "SELECT a.id, count(*) FROM agreements a JOIN agreement_articles aa "
+            "ON aa.agreement_id = a.id WHERE province = 'Hebei' AND companies = '[\"Alibaba\"]' "
+            "GROUP BY a.id").fetchall()
+        assert len(hebei) == 1 and hebei[0][1] >= 2
+        # the 2018 Chongqing agreement is background, not news
+        assert not store.db.execute(
+            "SELECT 1 FROM agreements WHERE signed_on LIKE '2018%'").fetchone()
+        # text sources: GBK pages decoded, not mojibake
+        zh = [r["text"] for r in store.db["articles"].rows_where("url LIKE '%/gbk/%'")]
+        assert zh and all("\ufffd" not in t for t in zh) and any("河北" in t for t in zh)
+
+        outcome = send_digest(cfg, store, datetime.now(UTC), smtp=smtp_for(smtp_server))
+        assert outcome.delivery.transport == "smtp"
+        assert len(smtp_server.envelopes) == 1
+        msg = email.message_from_bytes(smtp_server.envelopes[0].content,
+                                       policy=email_policy.default)
+        assert msg.get_content_type() == "multipart/alternative"
+        text = msg.get_body(("plain",)).get_content()
+        html = msg.get_body(("html",)).get_content()
+        for province, _ in expected_pairs():
+            assert province in text and province in html
+        assert str(len(pairs)) in msg["Subject"]
+        assert "http://" in html and "<script" not in html
+        undigested = store.db.execute(
+            "SELECT count(*) FROM agreements WHERE digest_id IS NULL").fetchone()[0]
+        assert undigested == 0
+        row = store.db["digests"].get(outcome.digest_id)
+        assert row["sent_at"] and row["message_id"] == msg["Message-ID"]
+        # a second digest sends nothing
+        again = send_digest(cfg, store, datetime.now(UTC), smtp=smtp_for(smtp_server))
+        assert again.digest is None and len(smtp_server.envelopes) == 1
+
+
+def test_second_poll_is_all_304_and_adds_nothing(make_config, newsroom):
+    cfg = make_config()
+    with Store(cfg.store_path) as store:
+        poll_once(cfg, store)
+        counts = {t: store.count(t) for t in ("articles", "agreements", "agreement_articles")}
+        newsroom.clear_requests()
+        report = poll_once(cfg, store)
+        assert report.not_modified == report.polled == len(cfg.feeds)
+        assert report.new_articles == report.new_agreements == 0
+        assert {t: store.count(t) for t in counts} == counts
+        statuses = [r.status for r in newsroom.requests]
+        assert statuses and set(statuses) == {304}, statuses
+        assert store.count("polls") == 2
+
+
+def test_unchanged_body_without_validators_is_not_parsed(make_config, newsroom):
+    """A server that drops ETag/Last-Modified but serves the same bytes: nothing is parsed."""
+    cfg = make_config()
+    body = newsroom.url  # keep a reference to the original handler's output
+    import httpx
+
+    feed = httpx.get(newsroom.url("/wire/rss.xml")).content
+
+    def no_validators(h):
+        h.send_response(200)
+        h.send_header("Content-Type", "application/rss+xml")
+        h.send_header("Content-Length", str(len(feed)))
+        h.end_headers()
+        h.wfile.write(feed)
+    newsroom.add_route("/wire/rss.xml", no_validators)
+    with Store(cfg.store_path) as store:
+        poll_once(cfg, store)
+        newsroom.clear_requests()
+        report = poll_once(cfg, store)
+        assert report.not_modified == report.polled
+        assert not [r for r in newsroom.requests if r.path.startswith("/wire/20")]
+    assert body
+
+
+def test_new_item_between_polls_attaches_to_known_agreement(make_config, newsroom):
+    cfg = make_config()
+    with Store(cfg.store_path) as store:
+        poll_once(cfg, store)
+        before = store.db.execute(
+            "SELECT a.id, count(*) FROM agreements a JOIN agreement_articles aa "
+            "ON aa.agreement_id = a.id WHERE province = 'Hebei' AND companies = '[\"Tencent\"]' "
+            "GROUP BY a.id").fetchone()
+        page = ("<html><head><title>Tencent and Hebei seal cloud pact</title></head><body>"
+                "<article><h1>Tencent and Hebei seal cloud pact</h1><p>SHIJIAZHUANG, Oct 12 "
+                "(Late Wire) - Tencent Holdings signed a strategic cooperation agreement with "
+                "the Hebei provincial government on Friday at the China International Digital "
+                "Economy Expo in Shijiazhuang, the company said.</p><p>Under the agreement, "
+                "the two sides will work on cloud computing, big data and WeChat-based "
+                "government services across the province, and Tencent will help Hebei build "
+                "an e-sports industry.</p><p>Officials said more projects would follow."
+                "</p></article></body></html>")
+        newsroom.set_file("/late/tencent-hebei.html", page, "text/html; charset=utf-8")
+        newsroom.set_file("/late/rss.xml", (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            "<title>Late Wire</title><link>{base}/late/</link><description>x</description>"
+            "<item><title>Tencent and Hebei seal cloud pact</title>"
+            "<link>{base}/late/tencent-hebei.html?utm_source=rss&amp;utm_medium=feed</link>"
+            "<guid>late-1</guid><pubDate>Sat, 12 Oct 2019 08:00:00 +0800</pubDate>"
+            "<description>Tencent signs with Hebei.</description></item>"
+            "</channel></rss>"), "application/rss+xml; charset=utf-8")
+        from monitor.demo.runner import demo_config
+
+        cfg2 = demo_config(newsroom.base_url, cfg.store_path.parent,
+                           ) if False else cfg
+        feeds = [*cfg.feeds]
+        from monitor.types import Source
+
+        feeds.append(Source(name="Late Wire", url=newsroom.url("/late/rss.xml")))
+        from dataclasses import replace
+
+        cfg2 = replace(cfg, feeds=tuple(feeds))
+        report = poll_once(cfg2, store)
+        assert report.new_articles == 1 and report.new_agreements == 0
+        after = store.db.execute(
+            "SELECT a.id, count(*) FROM agreements a JOIN agreement_articles aa "
+            "ON aa.agreement_id = a.id WHERE province = 'Hebei' AND companies = '[\"Tencent\"]' "
+            "GROUP BY a.id").fetchone()
+        assert after[0] == before[0] and after[1] == before[1] + 1
+        url = store.db.execute("SELECT url FROM articles WHERE guid LIKE '%late-1'").fetchone()[0]
+        assert "utm_" not in url  # canonical URL
+        # polled again: the entry is known by URL and GUID, its page is not fetched again
+        newsroom.clear_requests()
+        newsroom.set_file("/late/rss.xml", newsroom_body(newsroom, "/late/rss.xml") + b" ")
+        poll_once(cfg2, store)
+        assert not [r for r in newsroom.requests if r.path.startswith("/late/tencent")]
+
+
+def newsroom_body(newsroom, path: str) -> bytes:
+    import httpx
+
+    return httpx.get(newsroom.url(path)).content
+
+
+def test_a_failing_source_does_not_stop_the_others(make_config, newsroom):
+    from dataclasses import replace
+
+    from monitor.types import Source
+
+    cfg = make_config()
+    broken = (Source(name="Gone", url=newsroom.url("/nothing-here.xml")),
+              Source(name="Not a feed", url=newsroom.url("/blog/about.html")))
+    cfg = replace(cfg, feeds=cfg.feeds + broken)
+    with Store(cfg.store_path) as store:
+        report = poll_once(cfg, store)
+        assert report.failed == 2 and report.polled == len(cfg.feeds)
+        assert store.count("agreements") >= 4
+        gone = next(store.db["feeds"].rows_where("name = 'Gone'"))
+        assert gone["failures"] == 1 and gone["last_status"] == 404
+        assert "HTTP 404" in gone["last_error"] and gone["state"] == "failing"
+        bad = next(store.db["feeds"].rows_where("name = 'Not a feed'"))
+        assert "not an RSS or Atom feed" in bad["last_error"]
+
+
+@pytest.mark.parametrize("failures,expected", [(0, 1800 * 1.05), (1, 1800), (2, 3600),
+                                               (3, 7200), (20, 86400)])
+def test_backoff_schedule(failures, expected):
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    got = next_poll(now, 1800, failures=failures, jitter=0.1, rand=0.5)
+    assert (got - now).total_seconds() == pytest.approx(expected)
+
+
+def test_retry_after_is_honoured_but_capped():
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert (next_poll(now, 60, failures=1, retry_after=600) - now).total_seconds() == 600
+    capped = next_poll(now, 60, failures=1, retry_after=10**9, backoff_max=3600)
+    assert (capped - now).total_seconds() == 3600
