@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+MONITOR_DEMO_VAR ?= var
+
 demo: install
-	$(BIN)/monitor demo
+	$(BIN)/monitor demo --var $(MONITOR_DEMO_VAR)
 
 run: install
 	$(BIN)/monitor run

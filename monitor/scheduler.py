@@ -101,12 +101,13 @@ def digest_due(now: datetime, at: dtime, tz: str, *, last_sent: datetime | None,
     * A last digest later than ``now`` means the clock went back: not overdue; the
       next slot that passes sends.
     * Never sent: overdue only when the store was polled before the slot.
+    * After a failed attempt: due again once ``retry_delay`` has passed.
     """
     slot = last_slot(now, at, tz)
     if previous_check is not None and previous_check < slot <= now:
         return True
-    if failed_at is not None and failed_at <= now < failed_at + timedelta(seconds=retry_delay):
-        return False
+    if failed_at is not None:  # retry once the delay is over (or the clock went back)
+        return not failed_at <= now < failed_at + timedelta(seconds=retry_delay)
     if last_sent is not None and last_sent > now:
         return False
     return digest_overdue(now, at, tz, last_sent, first_poll)

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import ahocorasick_rs
+
 _MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "mar": 3, "april": 4,
     "apr": 4, "may": 5, "june": 6, "jun": 6, "july": 7, "jul": 7, "august": 8, "aug": 8,
@@ -136,11 +138,61 @@ def _boundary_ok(low: str, s: int, e: int) -> bool:
     return True
 
 
+# Words that every date expression contains, each with how many words before it the
+# expression may start ("last Friday": 1, "earlier in the week": 3). Matching starts only
+# there, never at every character of the text.
+_EN_ANCHORS = {**{m: 1 for m in _MONTHS}, **{w: 1 for w in _WEEKDAYS}, "today": 0,
+               "tonight": 0, "yesterday": 0, "tomorrow": 0, "recently": 0, "day": 3,
+               "days": 3, "week": 3, "month": 3, "year": 3, "morning": 1, "afternoon": 1,
+               "other": 1}
+_ZH_ANCHORS = {w: 0 for w in (
+    "昨天", "昨日", "今天", "今日", "前天", "当天", "当日", "同日", "同一天", "次日", "第二天",
+    "翌日", "前一天", "前一日", "日前", "近日", "近期", "最近", "上周", "本周", "上月", "本月",
+    "这周", "上个月", "近来", "去年", "前年", "今年", "下周", "下个月", "下月", "明年", "明天",
+    "明日", "后天")}
+_ZH_ANCHORS.update({"周": 2, "星期": 2, "礼拜": 2})
+_ANCHOR_BACK = {**_EN_ANCHORS, **_ZH_ANCHORS}
+_ANCHOR_LIST = list(_ANCHOR_BACK)
+_ANCHORS = ahocorasick_rs.AhoCorasick(_ANCHOR_LIST,
+                                      matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+_NUMBER = re.compile(r"[0-9〇零一二三四五六七八九十]+")
+_WORD_STARTS = re.compile(r"\b\w")
+
+
+def _starts(low: str) -> list[int]:
+    """Positions where a date expression may begin."""
+    found: set[int] = set()
+    n = len(low)
+    for i, s, e in _ANCHORS.find_matches_as_indexes(low):
+        word = _ANCHOR_LIST[i]
+        back = _ANCHOR_BACK[word]
+        if word.isascii():
+            if (s > 0 and low[s - 1].isalnum()) or (e < n and low[e].isalnum()):
+                continue
+            found.add(s)
+            if back:
+                starts = [m.start() for m in _WORD_STARTS.finditer(low, max(0, s - 30), s)]
+                found.update(starts[-back:])
+        else:
+            found.add(s)
+            found.update(range(max(0, s - back), s))
+    for m in _NUMBER.finditer(low):
+        found.add(m.start())
+    return sorted(found)
+
+
 def find_dates(norm: str, low: str, pub: date | None) -> list[DateMention]:
     """Every date expression in the text, resolved in reading order."""
     out: list[DateMention] = []
     prev: date | None = None  # the day last mentioned, for "a day earlier"
-    for m in _DATE_RE.finditer(low):
+    covered = -1
+    for pos in _starts(low):
+        if pos < covered:
+            continue
+        m = _DATE_RE.match(low, pos)
+        if m is None:
+            continue
+        covered = m.end()
         kind = _alternative(m)
         s, e = m.span()
         if kind in _ASCII_GROUPS and not _boundary_ok(low, s, e):

@@ -36,7 +36,7 @@ _NO_DATE = re.compile(r"did not (?:say|specify|disclose|give) (?:on )?(?:which|w
                       r"had not been) (?:not )?(?:disclosed|given|specified|announced)|"
                       r"undisclosed date|unspecified date|未(?:透露|公布|披露)(?:具体)?(?:签约)?"
                       r"(?:日期|时间)")
-_SEPARATE = re.compile(r"^(?:separately|in a separate|另外|另据|此外，另)")
+_SEPARATE = re.compile(r"(?:separately|in a separate|另外|另据|此外，另)")
 INHERIT_SENTENCES = 8
 _EN_GAP = re.compile(r"^[\s\w'.&-]*$")
 _ZH_STOP = frozenset("，,；;。：:！!？?")

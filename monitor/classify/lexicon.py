@@ -95,15 +95,21 @@ class Lexicon:
     def __len__(self) -> int:
         return len(self.patterns)
 
-    def find(self, low: str, norm: str) -> list[Hit]:
-        """Matches in ``low`` (the lower-cased ``norm``), filtered by boundaries and case."""
+    def find(self, low: str, norm: str,
+             spans: list[tuple[int, int]] | None = None) -> list[Hit]:
+        """Matches in ``low`` (the lower-cased ``norm``), filtered by boundaries and case;
+        only inside ``spans`` when given."""
         if self._ac is None:
             return []
         out: list[Hit] = []
-        for i, s, e in self._ac.find_matches_as_indexes(low):
-            hit = self._accept(i, s, e, low, norm)
-            if hit is not None:
-                out.append(hit)
-            elif " " in low[s:e]:
-                out.extend(self._inside(low, norm, s, e))
+        for a, b in spans if spans is not None else [(0, len(low))]:
+            text = low if (a, b) == (0, len(low)) else low[a:b]
+            for i, s, e in self._ac.find_matches_as_indexes(text):
+                s += a
+                e += a
+                hit = self._accept(i, s, e, low, norm)
+                if hit is not None:
+                    out.append(hit)
+                elif " " in low[s:e]:
+                    out.extend(self._inside(low, norm, s, e))
         return out

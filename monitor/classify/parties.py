@@ -492,5 +492,6 @@ def find_parties(doc: Doc, rules: Rules) -> PartyFinder:
     """Find the parties of each sentence (foreign ones flagged) into ``finder.parties``;
     ``finder.notes`` and ``finder.orgs`` say what was set aside, for ``explain``."""
     finder = PartyFinder(doc, rules)
-    finder.parties = [finder.sentence_parties(s) for s in doc.sentences]
+    finder.parties = [finder.sentence_parties(s) if s.places or s.words else []
+                      for s in doc.sentences]
     return finder

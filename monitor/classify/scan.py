@@ -62,8 +62,26 @@ def scan(article: Article, rules: Rules) -> Doc:
 
     assign(rules.companies.find(low, norm), "companies")
     assign(rules.triggers.find(low, norm), "triggers")
+    if not any(s.companies for s in sents) or not any(s.triggers for s in sents):
+        return doc  # nothing can be signed: the rest is not needed
     assign(rules.places.find(low, norm), "places")
-    assign(rules.words.find(low, norm), "words")
-    assign(rules.hedges.find(low, norm), "hedges")
+    # grammar words and hedges matter only where something can happen
+    wanted = [s.places or s.companies or s.triggers for s in sents]
+    assign(rules.words.find(low, norm, _runs(sents, wanted)), "words")
+    assign(rules.hedges.find(low, norm, _runs(sents, [bool(s.triggers) for s in sents])),
+           "hedges")
     assign(find_dates(norm, low, article.published), "dates")
     return doc
+
+
+def _runs(sents: list[Sentence], wanted: list) -> list[tuple[int, int]]:
+    """Spans covering the wanted sentences, consecutive ones joined."""
+    out: list[tuple[int, int]] = []
+    for s, w in zip(sents, wanted, strict=True):
+        if not w:
+            continue
+        if out and sents[s.index - 1].end == out[-1][1] and wanted[s.index - 1]:
+            out[-1] = (out[-1][0], s.end)
+        else:
+            out.append((s.start, s.end))
+    return out

@@ -67,17 +67,16 @@ def sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
+    seg = text[start:end]
+    stripped = seg.strip()
+    if stripped:
+        start += len(seg) - len(seg.lstrip())
+        spans.append((start, start + len(stripped)))
 
 
 def is_chinese(text: str) -> bool:
     """True when at least a fifth of the non-space characters are CJK."""
-    cjk = len(_CJK.findall(text))
-    if not cjk:
+    if _CJK.search(text) is None:
         return False
+    cjk = len(_CJK.findall(text))
     return cjk * 5 >= len(text) - text.count(" ")
