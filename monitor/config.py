@@ -140,7 +140,8 @@ def _allow_entry(value: Any) -> tuple[str, ...]:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:
-            host, _, port = item.rpartition(":") if ":" in item and "]" not in item else (item, "", "")
+            has_port = ":" in item and "]" not in item
+            host, _, port = item.rpartition(":") if has_port else (item, "", "")
             if not host or (port and not port.isdigit()):
                 raise ValueError(f"{item!r} is not a host, host:port or CIDR") from None
         out.append(item)
@@ -165,7 +166,8 @@ class Setting:
 # section -> key -> Setting. The README documents each of these; a test checks it.
 SETTINGS: dict[str, dict[str, Setting]] = {
     "store": {
-        "path": Setting(_str, "var/monitor.db", "SQLite file; relative paths are from the config file"),
+        "path": Setting(_str, "var/monitor.db",
+                        "SQLite file; relative paths are from the config file"),
         "busy_timeout": Setting(_positive_duration, 30.0, "how long a write waits for a reader"),
     },
     "poll": {
@@ -331,7 +333,8 @@ def from_dict(data: Mapping[str, Any], path: Path | None = None) -> Config:
     known = set(SETTINGS) | {"feeds"}
     for key in data:
         if key not in known:
-            raise ConfigError(f"{where}: {key}: unknown section (known: {', '.join(sorted(known))})")
+            raise ConfigError(f"{where}: {key}: unknown section "
+                              f"(known: {', '.join(sorted(known))})")
     return Config(
         path=path,
         feeds=_feeds(data.get("feeds"), where),

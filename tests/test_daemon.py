@@ -8,7 +8,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, time as dtime
+from datetime import UTC, datetime
+from datetime import time as dtime
 
 import pytest
 

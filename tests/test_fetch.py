@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import time
 import zlib
@@ -9,6 +10,7 @@ import zlib
 import pytest
 
 from monitor.errors import BlockedError, ChallengeError, FetchError, TooLargeError
+from monitor.fetch import Fetcher, FetchSettings
 from monitor.policy import NetworkPolicy
 
 from .conftest import fetch
@@ -36,9 +38,6 @@ def _route(newsroom, path, status=200, body=b"", headers=None, chunked=False):
 def test_conditional_get(newsroom):
     first = fetch(newsroom.url("/wire/rss.xml"))
     assert first.status == 200 and first.etag and b"<rss" in first.body
-    again = fetch(newsroom.url("/wire/rss.xml"), ) if False else None
-    from monitor.fetch import Fetcher, FetchSettings
-    import asyncio
 
     async def cond():
         async with Fetcher(FetchSettings(), NetworkPolicy(allow=(newsroom.base_url[7:],))) as f:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import email
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import policy as email_policy
 
+import httpx
 import pytest
 
 from monitor.demo.newsroom import DEFAULT_SITE
@@ -14,6 +16,7 @@ from monitor.dispatch import send_digest
 from monitor.mail import SmtpSettings
 from monitor.pipeline import next_poll, poll_once
 from monitor.store import Store
+from monitor.types import Source
 
 LABELS = json.loads((DEFAULT_SITE / "labels.json").read_text(encoding="utf-8"))
 
@@ -95,9 +98,6 @@ def test_second_poll_is_all_304_and_adds_nothing(make_config, newsroom):
 def test_unchanged_body_without_validators_is_not_parsed(make_config, newsroom):
     """A server that drops ETag/Last-Modified but serves the same bytes: nothing is parsed."""
     cfg = make_config()
-    body = newsroom.url  # keep a reference to the original handler's output
-    import httpx
-
     feed = httpx.get(newsroom.url("/wire/rss.xml")).content
 
     def no_validators(h):
@@ -113,7 +113,6 @@ def test_unchanged_body_without_validators_is_not_parsed(make_config, newsroom):
         report = poll_once(cfg, store)
         assert report.not_modified == report.polled
         assert not [r for r in newsroom.requests if r.path.startswith("/wire/20")]
-    assert body
 
 
 def test_new_item_between_polls_attaches_to_known_agreement(make_config, newsroom):
@@ -142,17 +141,8 @@ def test_new_item_between_polls_attaches_to_known_agreement(make_config, newsroo
             "<guid>late-1</guid><pubDate>Sat, 12 Oct 2019 08:00:00 +0800</pubDate>"
             "<description>Tencent signs with Hebei.</description></item>"
             "</channel></rss>"), "application/rss+xml; charset=utf-8")
-        from monitor.demo.runner import demo_config
-
-        cfg2 = demo_config(newsroom.base_url, cfg.store_path.parent,
-                           ) if False else cfg
-        feeds = [*cfg.feeds]
-        from monitor.types import Source
-
-        feeds.append(Source(name="Late Wire", url=newsroom.url("/late/rss.xml")))
-        from dataclasses import replace
-
-        cfg2 = replace(cfg, feeds=tuple(feeds))
+        late = Source(name="Late Wire", url=newsroom.url("/late/rss.xml"))
+        cfg2 = replace(cfg, feeds=(*cfg.feeds, late))
         report = poll_once(cfg2, store)
         assert report.new_articles == 1 and report.new_agreements == 0
         after = store.db.execute(
@@ -170,16 +160,10 @@ def test_new_item_between_polls_attaches_to_known_agreement(make_config, newsroo
 
 
 def newsroom_body(newsroom, path: str) -> bytes:
-    import httpx
-
     return httpx.get(newsroom.url(path)).content
 
 
 def test_a_failing_source_does_not_stop_the_others(make_config, newsroom):
-    from dataclasses import replace
-
-    from monitor.types import Source
-
     cfg = make_config()
     broken = (Source(name="Gone", url=newsroom.url("/nothing-here.xml")),
               Source(name="Not a feed", url=newsroom.url("/blog/about.html")))

@@ -207,7 +207,7 @@ class PartyFinder:
         if not before:
             return False
         if s.zh or not before[-1].isascii():
-            return any(before.endswith(c) for c in self.rules.cue("location_before", "zh"))
+            return self.rules.tail("location_before", "zh").search(before) is not None
         m = _TOKEN_TAIL.search(before)
         if not m:
             return False
@@ -221,12 +221,11 @@ class PartyFinder:
         low = self.low
         if s.zh or (before and not before[-1].isascii()) or (
                 end < s.end and not low[end].isascii()):
-            coords = self.rules.cue("coordinator", "zh")
-            if any(before.endswith(c) for c in coords):
+            if self.rules.tail("coordinator", "zh").search(before):
                 return True
             opened = not before or before[-1] in _ZH_OPEN
-            after = low[end:end + 4]
-            return opened and (any(after.startswith(c) for c in coords) or end in verb_starts)
+            return opened and (self.rules.head("coordinator", "zh").match(low, end) is not None
+                               or end in verb_starts)
         m = _TOKEN_TAIL.search(before)
         if m:
             tail = m.group(0).strip()
@@ -401,11 +400,20 @@ class PartyFinder:
                      place_id=_place_id(ref, level)), chain_end
 
     def _hosted(self, s: Sentence, start: int, end: int) -> bool:
-        before = self._before(s, start)
-        if any(before.endswith(c) for c in self.rules.cue("host_before", "en")):
+        if self.rules.tail("host_before", "en").search(self._before(s, start)):
             return True
-        after = self.low[end:end + 4]
-        return any(after.startswith(c) for c in self.rules.cue("host_after", "zh"))
+        return self.rules.head("host_after", "zh").match(self.low, end) is not None
+
+    def remember(self, s: Sentence) -> None:
+        """Places of a sentence no signing draws on: kept only for later anaphors."""
+        for p in s.places:
+            ref = self._choose(p.infos, next((r.suffix_level for r in p.infos
+                                              if r.suffix_level), None))
+            if ref.kind == "foreign":
+                self.history.append(_Seen(p.start, s.index, ref, "foreign"))
+            elif not ref.ambiguous:
+                self.history.append(_Seen(p.start, s.index, ref,
+                                          "province" if ref.kind == "province" else "city"))
 
     def _org(self, s: Sentence, start: int, end: int, note: str) -> None:
         self._note(s, note)
@@ -424,9 +432,9 @@ class PartyFinder:
             if info.lang == "zh":
                 if h.start > s.start:
                     prev = low[h.start - 1]
-                    ok = (prev.isascii() or prev in _ZH_OPEN or any(
-                        low.endswith(c, s.start, h.start)
-                        for c in self.rules.cue("zh_anaphor_before", "zh")))
+                    ok = (prev.isascii() or prev in _ZH_OPEN or self.rules.tail(
+                        "zh_anaphor_before", "zh").search(low, max(s.start, h.start - 6),
+                                                          h.start) is not None)
                     if not ok:
                         continue
             elif re.match(r"\s+of\b", low[h.end:h.end + 5]):
@@ -492,6 +500,16 @@ def find_parties(doc: Doc, rules: Rules) -> PartyFinder:
     """Find the parties of each sentence (foreign ones flagged) into ``finder.parties``;
     ``finder.notes`` and ``finder.orgs`` say what was set aside, for ``explain``."""
     finder = PartyFinder(doc, rules)
-    finder.parties = [finder.sentence_parties(s) if s.places or s.words else []
-                      for s in doc.sentences]
+    sents = doc.sentences
+    near = set()  # sentences a signing can draw parties from: its own and the two before
+    for s in sents:
+        if s.triggers or any(i.kind == "link" and i.role == "signatory"
+                             for h in s.words for i in h.infos):
+            near.update((s.index, s.index - 1, s.index - 2))
+    for s in sents:
+        if s.index in near and (s.places or s.words):
+            finder.parties.append(finder.sentence_parties(s))
+        else:
+            finder.remember(s)
+            finder.parties.append([])
     return finder

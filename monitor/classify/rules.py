@@ -162,9 +162,27 @@ class Rules:
     company_names: frozenset[str]
     cues: dict[str, tuple[str, ...]]  # "<role>.<lang>" -> words
     sources: tuple[str, ...] = field(default=())
+    _tails: dict[str, re.Pattern] = field(default_factory=dict)
+    _heads: dict[str, re.Pattern] = field(default_factory=dict)
 
     def cue(self, role: str, lang: str) -> tuple[str, ...]:
         return self.cues.get(f"{role}.{lang}", ())
+
+    def tail(self, role: str, lang: str) -> re.Pattern:
+        """A pattern that matches when a text ends with one of the cue words."""
+        return self._tails.get(f"{role}.{lang}", _NEVER)
+
+    def head(self, role: str, lang: str) -> re.Pattern:
+        """A pattern that ``match``es when a text starts with one of the cue words."""
+        return self._heads.get(f"{role}.{lang}", _NEVER)
+
+
+_NEVER = re.compile(r"(?!)")
+
+
+def _alternation(words: tuple[str, ...], lang: str) -> str:
+    body = "|".join(re.escape(w) for w in words)
+    return rf"\b(?:{body})" if lang == "en" else f"(?:{body})"
 
 
 # ---------------------------------------------------------------- reading
@@ -414,6 +432,7 @@ def compile_rules(tables: dict[str, list[dict]], sources: Sequence[str] = ()) ->
         cues.setdefault(f"{c['role']}.{c['lang']}", []).extend(
             f(p).lower() for p in c["patterns"])
 
+    sorted_cues = {k: tuple(sorted(set(v), key=len, reverse=True)) for k, v in cues.items()}
     return Rules(
         fold=fold,
         places=Lexicon(place_entries),
@@ -424,8 +443,12 @@ def compile_rules(tables: dict[str, list[dict]], sources: Sequence[str] = ()) ->
         company_table=company_table,
         provinces=frozenset(p["name"] for p in tables["province"] if p.get("target", True)),
         company_names=frozenset(c.name for c in company_table.values()),
-        cues={k: tuple(sorted(set(v), key=len, reverse=True)) for k, v in cues.items()},
+        cues=sorted_cues,
         sources=tuple(sources),
+        _tails={k: re.compile(_alternation(v, k.rsplit(".", 1)[1]) + r"\Z")
+                for k, v in sorted_cues.items()},
+        _heads={k: re.compile(_alternation(v, k.rsplit(".", 1)[1]))
+                for k, v in sorted_cues.items()},
     )
 
 

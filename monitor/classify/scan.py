@@ -47,8 +47,7 @@ def scan(article: Article, rules: Rules) -> Doc:
     title_end = len(title)
     norm, low = fold(text, rules.fold)
     spans = sentences(norm)
-    sents = [Sentence(i, s, e, s < title_end, is_chinese(norm[s:e]))
-             for i, (s, e) in enumerate(spans)]
+    sents = [Sentence(i, s, e, s < title_end, False) for i, (s, e) in enumerate(spans)]
     starts = [s.start for s in sents]
     doc = Doc(text, norm, low, article.published, sents)
     if not sents:
@@ -65,6 +64,9 @@ def scan(article: Article, rules: Rules) -> Doc:
     if not any(s.companies for s in sents) or not any(s.triggers for s in sents):
         return doc  # nothing can be signed: the rest is not needed
     assign(rules.places.find(low, norm), "places")
+    for s in sents:
+        if s.places or s.companies or s.triggers:
+            s.zh = is_chinese(norm[s.start:s.end])
     # grammar words and hedges matter only where something can happen
     wanted = [s.places or s.companies or s.triggers for s in sents]
     assign(rules.words.find(low, norm, _runs(sents, wanted)), "words")

@@ -19,7 +19,6 @@ _BOUNDARY = re.compile(
     r"\n+"
     r"|[。！？!?；;]+[\"'」』）)\]]*"
     r"|\.+[\"'」』）)\]]*(?=\s|$)")
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
 
@@ -36,12 +35,12 @@ def fold(text: str, table: dict[int, str]) -> tuple[str, str]:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    m = _WORD_BEFORE.search(text, max(0, dot - 20), dot)
-    if not m:
+    k = max(text.rfind(" ", max(0, dot - 20), dot), text.rfind("\n", max(0, dot - 20), dot))
+    word = text[k + 1:dot].lstrip("(\"'")
+    if not word or not word[0].isalpha():
         return False
-    word = m.group(1)
-    if len(word) == 1 and word.isupper():
-        return True  # an initial: "J. Smith", "U.S."
+    if len(word) == 1 or (len(word) <= 4 and "." in word):
+        return word[0].isupper() or word.lower() in _ABBREVIATIONS  # "J.", "U.S.", "e.g."
     return word.lower().rstrip(".") in _ABBREVIATIONS
 
 
