@@ -1,9 +1,11 @@
 """Measure classify() throughput on synthetic ~600-word articles (English and Chinese).
 
-    python bench/bench_classify.py [--articles 2000] [--seed 1]
+    python bench/bench_classify.py [--articles 2000] [--seed 1] [--dense]
 
-Prints articles per second on one core. The articles mix filler with the things the
-classifier looks at (governments, companies, triggers, dates, hedges), so every stage runs.
+Prints articles per second on one core, as CPU time (steady on a shared machine) and as
+wall-clock time. Every article is about a tech giant and a government, so every stage runs:
+a few signing sentences (signed, planned, background) and a few plain mentions of companies
+and places among filler. ``--dense`` makes every fifth sentence a signing, a worst case.
 """
 
 from __future__ import annotations
@@ -23,6 +25,13 @@ GOVS_EN = ["the Hebei provincial government", "the Zhejiang provincial governmen
            "the Hangzhou municipal government", "the Guizhou Big Data Bureau",
            "officials of Yunnan province", "the government of Sichuan"]
 COMPANIES_EN = ["Alibaba", "Tencent", "Huawei", "JD.com", "Baidu", "ByteDance", "Meituan"]
+MENTIONS_EN = [
+    "{c} shares rose 2 percent in Hong Kong trading on Monday.",
+    "Officials in Guizhou said the data centre would open next year.",
+    "Analysts said {c} faces tougher competition in Shanghai and Shenzhen.",
+]
+MENTIONS_ZH = ["{c}股价周一上涨2%。", "贵州省有关负责人表示，数据中心明年投用。",
+               "分析人士认为，{c}在上海面临竞争。"]
 SENTENCES_EN = [
     "On Friday, {g} and {c} signed a strategic cooperation agreement on cloud computing.",
     "{c} is expected to sign a framework agreement with {g} next month.",
@@ -41,14 +50,20 @@ SENTENCES_ZH = [
 ]
 
 
-def _article(rng: random.Random, zh: bool) -> Article:
+def _article(rng: random.Random, zh: bool, dense: bool = False) -> Article:
     parts: list[str] = []
     size = 0
+    signing = 0.2 if dense else 0.07
     while size < (1100 if zh else 600):
-        if rng.random() < 0.2:
+        roll = rng.random()
+        if roll < signing:
             template = rng.choice(SENTENCES_ZH if zh else SENTENCES_EN)
             s = template.format(g=rng.choice(GOVS_ZH if zh else GOVS_EN),
                                 c=rng.choice(COMPANIES_ZH if zh else COMPANIES_EN))
+            size += len(s) if zh else len(s.split())
+        elif roll < signing + 0.1:
+            s = rng.choice(MENTIONS_ZH if zh else MENTIONS_EN).format(
+                c=rng.choice(COMPANIES_ZH if zh else COMPANIES_EN))
             size += len(s) if zh else len(s.split())
         else:
             n = rng.randint(8, 25)
@@ -69,21 +84,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--dense", action="store_true", help="every fifth sentence a signing")
     args = parser.parse_args(argv)
     rules = load_rules()
     rng = random.Random(args.seed)
-    articles = [_article(rng, zh=i % 2 == 1) for i in range(args.articles)]
+    articles = [_article(rng, zh=i % 2 == 1, dense=args.dense) for i in range(args.articles)]
     words = sum(len(a.text.split()) for a in articles if a.lang == "en") / max(
         1, sum(1 for a in articles if a.lang == "en"))
     for a in articles[:50]:  # warm up
         classify(a, rules)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     found = 0
     for a in articles:
         found += len(classify(a, rules))
-    seconds = time.perf_counter() - start
-    print(f"classified {len(articles)} articles (English ~{words:.0f} words, half Chinese) "
-          f"in {seconds:.2f} s: {len(articles) / seconds:.0f} articles/s, "
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    print(f"classified {len(articles)} articles (English ~{words:.0f} words, half Chinese"
+          f"{', dense' if args.dense else ''}): {len(articles) / cpu:.0f} articles/s "
+          f"(CPU time {cpu:.2f} s), {len(articles) / seconds:.0f} articles/s wall clock; "
           f"{found} agreements")
     return 0
 

@@ -181,6 +181,7 @@ _LATIN_RE: Final = re.compile("[A-Za-z\u00c0-\u024f]")
 _SPACE_RE: Final = re.compile(r"[^\S\n]+")
 _ANY_SPACE_RE: Final = re.compile(r"\s+")
 _CONTROL_RE: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE_RE: Final = re.compile("[\ud800-\udfff]")
 _TEXT_OUTSIDE_TAGS_RE: Final = re.compile(r"(?:^|>)[^<]*?\w")
 
 
@@ -570,8 +571,11 @@ def _bs4_pieces(root: Tag) -> list[str]:
 
 def html_to_text(html_fragment: str) -> str:
     """Plain text of a small HTML fragment (a feed summary): scripts and styles dropped,
-    whitespace collapsed, one line per paragraph or block."""
+    whitespace collapsed, one line per paragraph or block.
+
+    Lone surrogates become U+FFFD first (lxml raised UnicodeEncodeError on them;
+    tests/test_fuzz.py)."""
     if not html_fragment or not html_fragment.strip():
         return ""
-    soup = BeautifulSoup(html_fragment, "lxml")
+    soup = BeautifulSoup(_SURROGATE_RE.sub("\ufffd", html_fragment), "lxml")
     return clean_lines("".join(_bs4_pieces(soup)))

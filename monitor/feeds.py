@@ -38,8 +38,15 @@ from .types import Entry
 
 log = logging.getLogger(__name__)
 
-_XML_DECL = re.compile(r"\s*<\?xml[^>]*>", re.IGNORECASE)
+_XML_DECL = re.compile(r"\s*<\?xml(?=\s)[^>]*>")
+# XML 1.0 appendix F: how "<?xml" starts in encodings that need no BOM to be told apart
+_XML_MARKERS = ((b"\x00\x00\x00<", "utf-32-be"), (b"<\x00\x00\x00", "utf-32-le"),
+                (b"\x00<\x00?", "utf-16-be"), (b"<\x00?\x00", "utf-16-le"),
+                (b"\x4c\x6f\xa7\x94", "cp037"))
 _TAG_LIKE = re.compile(r"<[A-Za-z/!?]")
+_CHARREF = re.compile(r"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NAME_START = re.compile(rb"[A-Za-z_:\x80-\xff]")
 _TRACKING = re.compile(r"^(utm_[a-z_]+|fbclid|gclid|dclid|msclkid|mc_[a-z]+|spm|from|"
                        r"share_token|_hsenc|_hsmi|igshid|yclid|ref_src|scene|"
                        r"isappinstalled|wxshare_count)$", re.IGNORECASE)
@@ -84,11 +91,11 @@ def strip_doctype(body: bytes) -> bytes:
     The prolog is everything before the first element, however long (the old pattern
     looked at the first 64 KB only, so a long comment pushed a DOCTYPE out of its
     reach). A linear scan, not a regular expression (the old one took 2 s on 64 KB of
-    repeated ``<!DOCTYPE [``): comments and processing instructions are kept and stepped
-    over, and inside a declaration quoted strings and comments are stepped over, so a
-    ``]`` or ``>`` in them does not end it early. An unterminated declaration takes the
-    rest of the body with it. Works on bytes in any ASCII-compatible encoding (parse_feed
-    hands it UTF-8).
+    repeated ``<!DOCTYPE [``): comments, processing instructions and junk text are kept
+    and stepped over, and inside a declaration quoted strings and comments are stepped
+    over, so a ``]`` or ``>`` in them does not end it early. An unterminated declaration
+    takes the rest of the body with it. Works on bytes in any ASCII-compatible encoding
+    (parse_feed hands it UTF-8).
     """
     out = bytearray()
     i, n = 0, len(body)
@@ -104,8 +111,10 @@ def strip_doctype(body: bytes) -> bytes:
             out += body[i:lt]
             i = _declaration_end(body, lt + 2)
             continue
-        else:  # the first element (or a stray "<"): the prolog is over
+        elif _NAME_START.match(body, lt + 1):  # the first element: the prolog is over
             break
+        else:  # a stray "<" in junk before the root: keep it, look further
+            end = lt + 1
         out += body[i:end]
         i = end
     return bytes(out) + body[i:]
@@ -142,7 +151,11 @@ def _declaration_end(body: bytes, i: int) -> int:
 def _as_utf8_feed(body: bytes, content_type: str | None) -> tuple[bytes, str, str]:
     """``body`` as UTF-8 XML whose declaration says so, with the codec it was read in and
     a note when that contradicts the declared charset ("" when it does not)."""
-    text, codec = decode_as(body, content_type)
+    sniffed = next((c for marker, c in _XML_MARKERS if body.startswith(marker)), None)
+    if sniffed:  # a BOM-less UTF-16 feed is "valid UTF-8" to decode(), NULs and all
+        text, codec = body.decode(sniffed, errors="replace"), sniffed
+    else:
+        text, codec = decode_as(body, content_type)
     codec = "utf-8" if codec == "utf-8-sig" else codec
     declared = declared_codecs(body, content_type)
     note = ""
@@ -150,8 +163,33 @@ def _as_utf8_feed(body: bytes, content_type: str | None) -> tuple[bytes, str, st
         note = f"CharacterEncodingOverride: declared as {declared[0]}, read as {codec}"
     if m := _XML_DECL.match(text):
         text = text[m.end():]
-    data = '<?xml version="1.0" encoding="utf-8"?>\n' + text.lstrip("\ufeff")
+    text = _CHARREF.sub(_xml_char, text.lstrip("\ufeff"))
+    data = '<?xml version="1.0" encoding="utf-8"?>\n' + text
     return data.encode("utf-8", "replace"), codec, note
+
+
+def _xml_char(m: re.Match[str]) -> str:
+    """A character reference XML forbids (``&#xD800;``, ``&#0;``, past U+10FFFF) as U+FFFD:
+    expat refuses the whole feed for one, and feedparser's fallback parser then crashed on
+    it (UnicodeEncodeError, OverflowError; found by tests/test_fuzz.py), losing the feed."""
+    hex_digits, dec_digits = m.group(1), m.group(2)
+    digits = (hex_digits or dec_digits).lstrip("0")
+    if len(digits) > (6 if hex_digits else 7):  # past U+10FFFF (and int() stays cheap)
+        return "&#xFFFD;"
+    code = int(digits or "0", 16 if hex_digits else 10)
+    if code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD or \
+            0x10000 <= code <= 0x10FFFF:
+        return m.group(0)
+    return "&#xFFFD;"
+
+
+def _join(base: str, href: str) -> str | None:
+    """``urljoin`` that gives None for a link it cannot read (``http://[oops/`` raised
+    ValueError out of parse_index; found by tests/test_fuzz.py)."""
+    try:
+        return _SURROGATE.sub("\ufffd", urljoin(base, href))
+    except ValueError:
+        return None
 
 
 def _plain(value: str, kind: str | None) -> str:
@@ -160,7 +198,7 @@ def _plain(value: str, kind: str | None) -> str:
     if (kind or "").lower() in ("text/html", "application/xhtml+xml") or \
             _TAG_LIKE.search(value):
         value = html_to_text(value)
-    return " ".join(value.split())
+    return _SURROGATE.sub("\ufffd", " ".join(value.split()))
 
 
 def _when(struct) -> datetime | None:
@@ -210,19 +248,20 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str,
                 if alt.get("href"):
                     link = alt["href"]
                     break
+        link = _join(url, link) if link else None
         if not link:
             continue
-        link = urljoin(url, link)
         summary = ""
         if e.get("content"):
             summary = max((c.get("value", "") for c in e["content"]), key=len)
         if len(e.get("summary", "")) > len(summary):
             summary = e.get("summary", "")
+        guid = _SURROGATE.sub("\ufffd", e.get("id") or "") or None
         entries.append(Entry(
-            url=link, guid=(e.get("id") or None),
+            url=link, guid=guid,
             title=_plain(e.get("title") or "", (e.get("title_detail") or {}).get("type")),
             published=_when(e.get("published_parsed") or e.get("updated_parsed")),
-            summary=summary))
+            summary=_SURROGATE.sub("\ufffd", summary)))
     entries.sort(key=lambda x: x.published or datetime.min.replace(tzinfo=UTC), reverse=True)
     dates = [x.published for x in entries if x.published]
     feed = parsed.feed
@@ -240,19 +279,26 @@ def _one_line(exc: BaseException | None) -> str:
 
 def discover_feed(html: str, url: str) -> str | None:
     """The first feed a page announces with <link rel=alternate>, absolute."""
-    soup = BeautifulSoup(html, "lxml")
+    soup = BeautifulSoup(_SURROGATE.sub("\ufffd", html), "lxml")
     for link in soup.find_all("link", href=True):
         rel = link.get("rel") or []
         rel = rel if isinstance(rel, list) else [rel]
         kind = (link.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in [r.lower() for r in rel] and kind in _FEED_TYPES:
-            return urljoin(url, link["href"])
+            feed = _join(url, link["href"])
+            if feed and urlsplit(feed).scheme in ("http", "https"):
+                return feed
     return None
 
 
 def parse_index(html: str, url: str, selector: str | None,
                 max_entries: int = 50) -> FeedResult:
-    """Links of an index page picked by ``selector`` (or autodiscovery when none is set)."""
+    """Links of an index page picked by ``selector`` (or autodiscovery when none is set).
+
+    Lone surrogates (which ``extract.decode`` never makes, but a caller's str may hold)
+    become U+FFFD first: lxml raised UnicodeEncodeError on them (tests/test_fuzz.py).
+    """
+    html = _SURROGATE.sub("\ufffd", html)
     soup = BeautifulSoup(html, "lxml")
     if not selector:
         feed = discover_feed(html, url)
@@ -262,14 +308,14 @@ def parse_index(html: str, url: str, selector: str | None,
     try:
         nodes = soup.select(selector)
     except Exception as exc:  # soupsieve raises its own SelectorSyntaxError
-        raise ParseError(f"{url}: bad CSS selector {selector!r}: {exc}") from exc
+        raise ParseError(f"{url}: bad CSS selector {selector!r}: {_one_line(exc)}") from exc
     entries, seen = [], set()
     for node in nodes:
         a = node if node.name == "a" else node.find("a", href=True)
         if a is None or not a.get("href"):
             continue
-        link = urljoin(url, a["href"].strip())
-        if urlsplit(link).scheme not in ("http", "https") or link in seen:
+        link = _join(url, a["href"].strip())
+        if not link or urlsplit(link).scheme not in ("http", "https") or link in seen:
             continue
         seen.add(link)
         entries.append(Entry(url=link, guid=link, title=a.get_text(" ", strip=True)))

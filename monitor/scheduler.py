@@ -14,7 +14,9 @@ last digest sent; so a daemon that was down, or a clock that jumped years
 ahead, sends one digest, never a catch-up storm; a clock set back a day lives
 that day again and sends its digest at the slot. Slots are compared in UTC, so
 a daylight-saving change neither skips nor doubles a day. A failed digest is
-retried after ``DIGEST_RETRY_MIN`` seconds, doubling to ``DIGEST_RETRY_MAX``.
+retried after ``DIGEST_RETRY_MIN`` seconds, doubling to ``DIGEST_RETRY_MAX``; a
+poll that failed as a whole (the store is locked, read-only or full) is retried
+after one tick, doubling to ``POLL_RETRY_MAX``, not refetched at every tick.
 APScheduler works from the wall clock too: its tick triggers never catch up
 missed runs one by one (a jump of years would compute millions of them), and
 when the daemon sees the wall clock leave the monotonic clock by more than
@@ -35,6 +37,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -54,6 +57,7 @@ log = logging.getLogger(__name__)
 DIGEST_CHECK = 30.0  # seconds between two digest decisions
 DIGEST_RETRY_MIN = 300.0  # seconds after a failed digest before the next try ...
 DIGEST_RETRY_MAX = 3600.0  # ... doubling up to this
+POLL_RETRY_MAX = 900.0  # longest wait after polls that failed as a whole (store errors)
 CLOCK_JUMP = 120.0  # seconds the wall clock may drift from the monotonic clock unnoticed
 
 
@@ -169,8 +173,10 @@ class Daemon:
         self.cfg = cfg
         self.clock = clock
         self.stop = threading.Event()
-        self._executor = None
+        self._executor: Executor | None = None
         self._last_check: datetime | None = None  # the previous digest decision's now
+        self._poll_failures = 0  # polls in a row that failed as a whole
+        self._poll_retry_at = 0.0  # time.monotonic() before which no poll starts
         self._served_slot: datetime | None = None  # the slot of the last successful check
         self._failed_at: datetime | None = None  # the last failed digest, since a success
         self._failures = 0
@@ -179,14 +185,25 @@ class Daemon:
         return Store(self.cfg.store_path, busy_timeout=self.cfg.store.busy_timeout)
 
     def poll_job(self) -> None:
-        if self.stop.is_set():
+        """One poll of the due sources; after a failed poll, wait before the next.
+
+        A poll fails as a whole only when its writes fail (a locked, read-only or
+        full store): the sources stay due, so polling again at the next tick would
+        fetch every one of them again each tick. The wait doubles from one tick up
+        to ``POLL_RETRY_MAX`` and is measured on the monotonic clock.
+        """
+        if self.stop.is_set() or time.monotonic() < self._poll_retry_at:
             return
         try:
             with self._store() as store:
                 Poller(self.cfg, store, executor=self._executor, clock=self.clock).run(
                     due_only=True, stop=self.stop)
+            self._poll_failures = 0
         except MonitorError as exc:
-            log.error("poll failed: %s", exc)
+            self._poll_failures += 1
+            delay = min(POLL_RETRY_MAX, poll_tick(self.cfg) * 2 ** (self._poll_failures - 1))
+            self._poll_retry_at = time.monotonic() + delay
+            log.error("poll failed: %s (next poll in %.0fs)", exc, delay)
         except Exception:
             log.exception("poll crashed (a bug); the daemon carries on")
 
@@ -254,7 +271,7 @@ class Daemon:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, lambda *_: self.stop.set())
             self._store().close()  # create or migrate the schema before the jobs start
-            self._executor = make_executor(self.cfg)
+            executor = self._executor = make_executor(self.cfg)
             tz = self.cfg.digest.timezone
             at = self.cfg.digest.time
             scheduler = BackgroundScheduler(timezone=tz, job_defaults={
@@ -283,6 +300,6 @@ class Daemon:
                 log.info("stopping")
                 self.stop.set()
                 scheduler.shutdown(wait=True)
-                self._executor.shutdown(wait=True, cancel_futures=True)
+                executor.shutdown(wait=True, cancel_futures=True)
                 log.info("stopped")
         return 0

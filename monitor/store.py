@@ -15,15 +15,16 @@ text in which every run of CJK characters is written as overlapping bigrams
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
@@ -83,8 +84,30 @@ def _wrap(exc: sqlite3.Error, path: Path | str) -> StoreError:
     return StoreError(f"{path}: {text}")
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _translated(method: _F) -> _F:
+    """Raise every sqlite3 error of ``method`` as a StoreError naming the store.
+
+    Inside ``transaction()`` the StoreError still rolls the transaction back; outside
+    it, callers (the pipeline, the daemon) see one exception tree: a full disk or a
+    read-only file while recording a poll is a StoreError, not a crash.
+    """
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise _wrap(exc, self.path) from exc
+    return wrapper  # type: ignore[return-value]
+
+
 class Store:
-    """An open store. Pass it in; never keep one in a module global."""
+    """An open store. Pass it in; never keep one in a module global.
+
+    Every public method raises StoreError, never a bare sqlite3 error.
+    """
 
     def __init__(self, path: str | Path, busy_timeout: float = 30.0) -> None:
         self.path = Path(path)
@@ -205,6 +228,7 @@ class Store:
 
     # -- feeds --------------------------------------------------------------------------
 
+    @_translated
     def sync_feeds(self, sources: Sequence[Source], now: datetime) -> None:
         """Make the feeds table match the config: add, update, disable the ones removed."""
         urls = {s.url for s in sources}
@@ -240,24 +264,29 @@ class Store:
             failures=r["failures"] or 0, next_poll_at=parse_iso(r["next_poll_at"]),
             feed_url=r["feed_url"])
 
+    @_translated
     def feeds(self, enabled_only: bool = True) -> list[FeedState]:
         where = "enabled = 1" if enabled_only else None
         return [self._feed_state(r) for r in self.db["feeds"].rows_where(where, order_by="id")]
 
+    @_translated
     def due_feeds(self, now: datetime) -> list[FeedState]:
         rows = self.db["feeds"].rows_where(
             "enabled = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?)", [iso(now)],
             order_by="next_poll_at, id")
         return [self._feed_state(r) for r in rows]
 
+    @_translated
     def feed_rows(self) -> list[dict]:
         return list(self.db["feeds"].rows_where("enabled = 1", order_by="id"))
 
+    @_translated
     def update_feed(self, feed_id: int, values: dict[str, Any]) -> None:
         self.db["feeds"].update(feed_id, values)
 
     # -- articles -----------------------------------------------------------------------
 
+    @_translated
     def known_urls(self, urls: Iterable[str]) -> set[str]:
         urls = list(dict.fromkeys(urls))
         found: set[str] = set()
@@ -270,6 +299,7 @@ class Store:
                 f"SELECT entry_url FROM articles WHERE entry_url IN ({marks})", chunk)}
         return found
 
+    @_translated
     def known_guids(self, feed_id: int, guids: Iterable[str]) -> set[str]:
         guids = [g for g in dict.fromkeys(guids) if g]
         found: set[str] = set()
@@ -281,6 +311,7 @@ class Store:
                 [feed_id, *chunk])}
         return found
 
+    @_translated
     def add_article(self, row: dict[str, Any]) -> int | None:
         """Insert an article; None when its URL or content is already stored."""
         if self.db.execute("SELECT 1 FROM articles WHERE url = ?", [row["url"]]).fetchone():
@@ -297,6 +328,7 @@ class Store:
 
     # -- agreements ---------------------------------------------------------------------
 
+    @_translated
     def find_same_agreement(self, a: Agreement, now: datetime) -> int | None:
         """An agreement row that is this one reported again (same parties, within 7 days)."""
         companies = json.dumps(sorted(a.companies), ensure_ascii=False)
@@ -314,6 +346,7 @@ class Store:
                     return agreement_id
         return None
 
+    @_translated
     def add_agreement(self, a: Agreement, article_id: int, now: datetime) -> tuple[int, bool]:
         """Store an agreement reported by an article; (id, True) when it is new."""
         existing = self.find_same_agreement(a, now)
@@ -353,6 +386,7 @@ class Store:
             score=row["score"] or 0.0, evidence=row["evidence"] or "",
             rules=tuple(json.loads(row["rules"] or "[]")))
 
+    @_translated
     def digest_items(self, agreement_ids: Sequence[int]) -> list[DigestItem]:
         items = []
         for agreement_id in agreement_ids:
@@ -375,10 +409,12 @@ class Store:
                                     articles=links, earlier=earlier))
         return items
 
+    @_translated
     def undigested_ids(self) -> list[int]:
         return [r[0] for r in self.db.execute(
             "SELECT id FROM agreements WHERE digest_id IS NULL ORDER BY province, id")]
 
+    @_translated
     def failing_sources(self) -> list[FailingSource]:
         return [FailingSource(name=r["name"], url=r["url"], failures=r["failures"],
                               last_error=r["last_error"] or "")
@@ -387,11 +423,13 @@ class Store:
 
     # -- digests ------------------------------------------------------------------------
 
+    @_translated
     def pending_digest(self) -> dict | None:
         """A digest that was prepared but not confirmed sent (the process died mid-send)."""
         rows = list(self.db["digests"].rows_where("sent_at IS NULL", order_by="id", limit=1))
         return rows[0] if rows else None
 
+    @_translated
     def create_digest(self, *, now: datetime, subject: str, message_id: str,
                       recipients: Sequence[str], agreement_ids: Sequence[int]) -> int:
         with self.transaction():
@@ -401,6 +439,7 @@ class Store:
                 "message_id": message_id, "agreement_count": len(agreement_ids),
                 "agreement_ids": json.dumps(list(agreement_ids))}).last_pk
 
+    @_translated
     def mark_digest_sent(self, digest_id: int, *, now: datetime, transport: str,
                          path: str | None = None,
                          recipients: Sequence[str] | None = None) -> None:
@@ -418,11 +457,13 @@ class Store:
                 self.db.execute(f"UPDATE agreements SET digest_id = ? WHERE id IN ({marks}) "
                                 "AND digest_id IS NULL", [digest_id, *chunk])
 
+    @_translated
     def last_digest_at(self) -> datetime | None:
         row = self.db.execute("SELECT max(created_at) FROM digests "
                               "WHERE sent_at IS NOT NULL").fetchone()
         return parse_iso(row[0]) if row else None
 
+    @_translated
     def last_sent_at(self) -> datetime | None:
         """When the latest digest (in the order they were made) was confirmed sent.
 
@@ -433,16 +474,20 @@ class Store:
                               "ORDER BY id DESC LIMIT 1").fetchone()
         return parse_iso(row[0]) if row else None
 
+    @_translated
     def first_poll_at(self) -> datetime | None:
         row = self.db.execute("SELECT min(started_at) FROM polls").fetchone()
         return parse_iso(row[0]) if row else None
 
+    @_translated
     def record_poll(self, values: dict[str, Any]) -> None:
         self.db["polls"].insert(values)
 
+    @_translated
     def count(self, table: str) -> int:
         return self.db[table].count
 
+    @_translated
     def agreements_table(self) -> list[dict]:
         return list(self.db.query(
             "SELECT ag.id, ag.province, ag.level, ag.government, ag.companies, ag.kind, "

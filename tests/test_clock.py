@@ -23,7 +23,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitor import scheduler as sched
 from monitor.config import Config, from_dict
 from monitor.scheduler import Daemon, _Tick, digest_due, last_slot
 from monitor.store import Store, iso

@@ -498,3 +498,146 @@ def test_killed_after_acceptance_resends_once_with_the_same_message_id(
     with Store(tmp_path / "faults.db") as store:
         assert_never_twice(store, handler, max_redelivered=1)
         assert set(delivered_ids(store, handler)[2][1]) == later
+
+
+# -- SIGTERM while the daemon sends the digest ------------------------------------------
+
+
+def start_daemon(tmp_path: Path, port: int, smtp_timeout: str) -> tuple[subprocess.Popen,
+                                                                         list[str]]:
+    cfg_path = tmp_path / "daemon.toml"
+    write_config(cfg_path, tmp_path, port)
+    text = cfg_path.read_text(encoding="utf-8").replace('timeout = "5s"',
+                                                        f'timeout = "{smtp_timeout}"')
+    cfg_path.write_text(text, encoding="utf-8")
+    with Store(tmp_path / "faults.db") as store:
+        add_agreements(store, 3, datetime.now(UTC) - timedelta(days=2))
+        # polled two days ago and never sent: the daemon's first check finds a digest due
+        store.record_poll({"started_at": (datetime.now(UTC) - timedelta(days=2)).isoformat()})
+    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "--config", str(cfg_path),
+                             "run"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True).start()
+    return proc, lines
+
+
+def wait_until(condition, timeout: float, proc: subprocess.Popen, lines: list[str]) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert condition(), "".join(lines)
+
+
+def test_sigterm_mid_digest_finishes_the_send_and_exits_0(server, tmp_path: Path) -> None:
+    handler, port = server()
+    handler.fault = "slow-data"  # the server holds its 250 until released
+    proc, lines = start_daemon(tmp_path, port, smtp_timeout="20s")
+    try:
+        wait_until(lambda: handler.envelopes, 30, proc, lines)
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert proc.poll() is None  # still finishing its send
+        handler.release.set()
+        proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+    output = "".join(lines)
+    assert proc.returncode == 0, output
+    assert "stopped" in output and "Traceback" not in output
+    with Store(tmp_path / "faults.db") as store:
+        assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert store.pending_digest() is None and undigested(store) == set()
+        assert_never_twice(store, handler)
+
+
+def test_sigterm_mid_digest_that_then_fails_leaves_it_pending(server, tmp_path: Path) -> None:
+    handler, port = server()
+    handler.fault = "slow-data"  # and never answers within the SMTP timeout
+    proc, lines = start_daemon(tmp_path, port, smtp_timeout="2s")
+    try:
+        wait_until(lambda: handler.envelopes, 30, proc, lines)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        handler.release.set()
+    output = "".join(lines)
+    assert proc.returncode == 0, output
+    assert sum("digest not sent" in line for line in lines) == 1, output
+    assert "timed out" in output and "Traceback" not in output
+    with Store(tmp_path / "faults.db") as store:
+        pending = store.pending_digest()
+        assert pending is not None and len(undigested(store)) == 3
+    handler.fault = None
+    again = subprocess.run(
+        [sys.executable, "-m", "monitor.cli", "--config", str(tmp_path / "daemon.toml"),
+         "digest"], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    # the server kept the unacknowledged copy: one redelivery, with the same Message-ID
+    assert handler.message_ids() == [pending["message_id"]] * 2
+    with Store(tmp_path / "faults.db") as store:
+        assert undigested(store) == set()
+        assert_never_twice(store, handler, max_redelivered=1)
+
+
+# -- the daemon's digest job: one log line per failure, and it carries on ---------------
+
+
+@AUTH_WITHOUT_TLS
+@pytest.mark.parametrize("fault", ["421-mail", "451-rcpt", "drop-rcpt", "drop-data", "535"])
+def test_daemon_digest_job_logs_a_failure_once_and_carries_on(
+        fault: str, server, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.scheduler import Daemon
+
+    handler, port = server(authenticator=authenticator, auth_require_tls=False)
+    cfg = make_cfg(tmp_path, port, username=USER)
+    monkeypatch.setenv("MONITOR_TEST_SMTP_PASSWORD", WRONG if fault == "535" else PASSWORD)
+    with Store(cfg.store_path) as store:
+        ids = set(add_agreements(store, 2, T0))
+    handler.fault = None if fault == "535" else fault
+    daemon = Daemon(cfg, clock=lambda: T0)
+    caplog.set_level(logging.DEBUG)
+    assert daemon.digest_job() is False  # it returns; nothing is raised
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(failures) == 1, [r.getMessage() for r in failures]
+    text = failures[0].getMessage()
+    assert text.startswith("digest not sent: ") and f"127.0.0.1:{port}" in text
+    assert "agreements stay for the next digest" in text
+    assert failures[0].exc_info is None  # one line, no traceback
+    assert not leaks(caplog.text)
+    with Store(cfg.store_path) as store:
+        assert undigested(store) == ids
+    # repaired: the next digest job sends them, once
+    handler.fault = None
+    monkeypatch.setenv("MONITOR_TEST_SMTP_PASSWORD", PASSWORD)
+    assert daemon.digest_job() is True
+    assert not leaks(caplog.text)
+    with Store(cfg.store_path) as store:
+        assert undigested(store) == set()
+        assert_never_twice(store, handler, max_redelivered=1 if fault == "drop-data" else 0)
+
+
+def test_daemon_digest_job_sends_the_pending_digest_then_the_new_one(
+        server, tmp_path: Path) -> None:
+    from monitor.scheduler import Daemon
+
+    handler, port = server()
+    cfg = make_cfg(tmp_path, port)
+    with Store(cfg.store_path) as store:
+        first = set(add_agreements(store, 2, T0))
+    daemon = Daemon(cfg, clock=lambda: T0)
+    handler.fault = "451-rcpt"
+    assert daemon.digest_job() is False
+    with Store(cfg.store_path) as store:
+        later = set(add_agreements(store, 2, T0 + timedelta(hours=3), start=2))
+    handler.fault = None
+    assert daemon.digest_job() is True  # yesterday's digest, then today's, in one go
+    with Store(cfg.store_path) as store:
+        assert undigested(store) == set()
+        assert [set(ids) for _, ids in delivered_ids(store, handler)] == [first, later]
+        assert_never_twice(store, handler)

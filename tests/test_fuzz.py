@@ -14,7 +14,8 @@ Contracts checked, for arbitrary bytes, arbitrary text and structured near-misse
 
 Profiles (chosen by the HYPOTHESIS_PROFILE environment variable, not loaded globally, so
 other test files keep their own settings): ``monitor-default`` keeps the whole file well
-under a minute; ``fuzz`` (``make fuzz``) runs 40 times as many examples with no deadline.
+under a minute; ``fuzz`` (``make fuzz``) runs 80 times as many examples with no deadline,
+about five minutes on two cores.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ settings.register_profile(
     "monitor-default", max_examples=100, deadline=5000,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile(
-    "fuzz", max_examples=4000, deadline=None,
+    "fuzz", max_examples=8000, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.filter_too_much])
 PROFILE_NAME = os.environ.get("HYPOTHESIS_PROFILE") or "monitor-default"
@@ -65,9 +66,9 @@ CODECS = ["utf-8", "utf-16", "utf-16-le", "utf-32", "gb18030", "gbk", "big5hkscs
 
 
 @st.composite
-def encoded_text(draw, text=st.text(max_size=400)):
+def encoded_text(draw):
     """Arbitrary text, encoded by an arbitrary codec (unencodable characters replaced)."""
-    s = draw(text)
+    s = draw(st.text(max_size=400))
     codec = draw(st.sampled_from(CODECS))
     prefix = draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff"]))
     return prefix + s.encode(codec, "replace")
@@ -80,7 +81,9 @@ NASTY_TEXT = st.sampled_from([
     "\x00", "\x0b", "\ufeff", "\ud800", "\U0010ffff", "\u202e", "𠀀", "阿里巴巴", "河北省",
     "签署战略合作协议", "%s%n", "{base}", "\r\n", "\t", "a" * 300,
 ])
-WORDS = st.one_of(NASTY_TEXT, st.text(max_size=30))
+# st.text() leaves out lone surrogates by default; a str from a parser may still hold one
+ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=30)
+WORDS = st.one_of(NASTY_TEXT, st.text(max_size=30), ANY_TEXT)
 DATES = st.one_of(st.sampled_from([
     "Mon, 14 Oct 2019 10:20:00 +0800", "2019-10-14T10:20:00Z", "2019-13-45T99:99:99Z",
     "Mon, 31 Feb 2019 25:61:61 +9999", "9999-12-31T23:59:59Z", "0000-00-00", "",
@@ -213,7 +216,8 @@ def test_parse_feed_raises_only_parse_error(body, content_type):
 
 
 @budget(1.0)
-@given(text=st.text(max_size=2000), codec=st.sampled_from(["utf-8", "utf-16", "gb18030"]))
+@given(text=st.one_of(st.text(max_size=2000), ANY_TEXT),
+       codec=st.sampled_from(["utf-8", "utf-16", "gb18030"]))
 def test_parse_feed_on_arbitrary_unicode(text, codec):
     _check_feed(text.encode(codec, "surrogatepass" if codec == "utf-8" else "replace"),
                 {"content-type": "application/rss+xml"})
@@ -235,7 +239,7 @@ def index_pages(draw):
 
 
 @budget(2.0)
-@given(html=st.one_of(st.text(max_size=2000), index_pages()),
+@given(html=st.one_of(st.text(max_size=2000), ANY_TEXT, index_pages()),
        selector=st.sampled_from([None, "a", "li.n", "ul li a", "ul >", "a[href", ":has(", "*"]),
        url=st.sampled_from(["http://example.com/news/", "https://例子.中国/", "http://[::1]/"]))
 @example(html="<a href='http://[oops/'>x</a>", selector="a", url="http://example.com/")
@@ -253,7 +257,7 @@ def test_parse_index_raises_only_parse_error(html, selector, url):
 
 
 @budget(1.0)
-@given(url=st.one_of(LINKS, st.text(max_size=80)))
+@given(url=st.one_of(LINKS, st.text(max_size=80), ANY_TEXT))
 def test_canonical_url_never_raises(url):
     assert isinstance(canonical_url(url), str)
 
@@ -289,7 +293,7 @@ def test_extract_page_raises_only_extract_error(body, url, content_type):
 
 
 @budget(1.0)
-@given(fragment=st.one_of(st.text(max_size=1000), html_pages().map(
+@given(fragment=st.one_of(st.text(max_size=1000), ANY_TEXT, WORDS, html_pages().map(
     lambda b: b.decode("utf-8", "replace"))))
 def test_html_to_text_never_raises(fragment):
     text = html_to_text(fragment)
@@ -339,15 +343,19 @@ def rules():
     return load_rules()
 
 
-SOUP = st.lists(st.one_of(st.sampled_from(VOCAB), st.sampled_from(GLUE), NASTY_TEXT),
+# Lone surrogates are left out here: see test_classify_survives_lone_surrogates.
+NO_SURROGATES = st.characters(blacklist_categories=("Cs",))
+SOUP = st.lists(st.one_of(st.sampled_from(VOCAB), st.sampled_from(GLUE),
+                          NASTY_TEXT.filter(lambda s: "\ud800" not in s)),
                 max_size=60).map("".join)
-ARTICLE_TEXT = st.one_of(SOUP, st.text(max_size=500),
+ARTICLE_TEXT = st.one_of(SOUP, st.text(NO_SURROGATES, max_size=500),
                          st.lists(SOUP, max_size=4).map("\n".join))
 
 
 @st.composite
 def articles(draw):
-    return Article(title=draw(st.one_of(SOUP, st.text(max_size=80))), text=draw(ARTICLE_TEXT),
+    return Article(title=draw(st.one_of(SOUP, st.text(NO_SURROGATES, max_size=80))),
+                   text=draw(ARTICLE_TEXT),
                    published=draw(st.one_of(st.none(), st.dates(date(1900, 1, 1),
                                                                date(2100, 12, 31)))),
                    url=draw(st.one_of(st.none(), st.just("https://news.example.cn/a"))),
@@ -368,6 +376,17 @@ def test_classify_is_total_deterministic_and_canonical(rules, article):
         assert ag.province in CANONICAL_PROVINCES, ag
         assert ag.companies and set(ag.companies) <= CANONICAL_COMPANIES, ag
         assert list(ag.companies) == sorted(ag.companies)
+
+
+@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError, reason=(
+    "monitor/classify/lexicon.py hands text to ahocorasick-rs, which cannot take a lone "
+    "surrogate; the classifier should fold them (to U+FFFD) on the way in. Upstream, "
+    "feeds.parse_feed and extract no longer emit them. Remove this mark when it passes."))
+def test_classify_survives_lone_surrogates(rules):
+    from monitor.classify import classify
+
+    for text in ("\ud800", "河北省与阿里巴巴签署协议\udfff。", "Zhejiang signed with Alibaba \ud83d."):
+        classify(Article(title=text, text=text, lang=None), rules)
 
 
 _HASHSEED_CHILD = r"""

@@ -51,7 +51,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from monitor.demo.newsroom import Newsroom
-from monitor.errors import ExtractError, FetchError, ParseError, TooLargeError
+from monitor.errors import ExtractError, FetchError, ParseError
 from monitor.extract import extract_page, html_to_text, strip_site_suffix
 from monitor.feeds import parse_feed, parse_index, strip_doctype
 from monitor.fetch import Fetcher, FetchSettings
@@ -517,6 +517,8 @@ def parse_served(room, path, body, content_type):
     ("utf8-as-text-xml-no-charset", zh_rss(None).encode(), "text/xml"),
     ("utf8-header-says-latin1", zh_rss(None).encode(), "text/xml; charset=iso-8859-1"),
     ("utf16-bom", zh_rss("utf-16").encode("utf-16"), "application/rss+xml"),
+    ("utf16le-no-bom", zh_rss("utf-16").encode("utf-16-le"), "application/rss+xml"),
+    ("utf32be-no-bom", zh_rss("utf-32").encode("utf-32-be"), None),
     ("gb18030-declared-gb2312", zh_rss("gb2312").encode("gb18030"), "application/rss+xml"),
 ])
 def test_chinese_feed_with_wrong_or_missing_charset(room, name, body, content_type):
@@ -562,6 +564,18 @@ def test_malformed_xml_is_read_with_bozo(room, name, text):
     assert "\n" not in result.bozo
     if "mismatched" not in name:  # feedparser's loose parser keeps the title, loses the item
         assert result.entries and result.entries[-1].url.startswith("http://example.com/")
+
+
+@pytest.mark.parametrize("ref", ["&#xD800;", "&#55296;", "&#0;", "&#x110000;",
+                                 "&#99999999999;", "&#" + "9" * 5000 + ";"])
+def test_one_forbidden_character_reference_does_not_lose_the_feed(room, ref):
+    """XML forbids these; expat rejected the feed and feedparser's fallback parser crashed
+    (UnicodeEncodeError, OverflowError, int digit limit), so the whole feed was lost."""
+    text = ('<rss version="2.0"><channel><title>T</title><item><title>One ' + ref + "</title>"
+            "<link>http://example.com/1</link></item><item><title>Two</title>"
+            "<link>http://example.com/2</link></item></channel></rss>")
+    result = parse_served(room, "/bad/charref.xml", text.encode(), "application/rss+xml")
+    assert [e.title for e in result.entries] == ["One \ufffd", "Two"]
 
 
 NOT_FEEDS = [

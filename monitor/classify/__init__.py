@@ -6,7 +6,8 @@ Pure and deterministic. The stages, each its own module:
     scan     run every compiled word list once over the article; sort hits into sentences
     dates    find date expressions and resolve them against the publication date
     parties  decide which place names are governments that sign (and which are not)
-    decide   group triggers, attach hedges and dates, pair governments with companies
+    clusters group triggers around their verbs; attach hedges, background words and dates
+    decide   pair governments with companies, link sentences, score, inherit dates
     merge    (here) one record per province and company set per article
 
 ``explain`` returns every candidate with its reasons; ``classify`` returns the accepted
@@ -42,6 +43,28 @@ def classify(article: Article, rules: Rules, threshold: float = 0.5) -> list[Agr
     return [c.agreement for c in explain(article, rules, threshold) if c.accepted]
 
 
+def _hosts(raws: list[Raw], out: list[Candidate]) -> dict[int, int]:
+    """A sentence that borrows a party from the sentences before ("Under the agreement,
+    Ant Financial will ...", 根据协议，阿里巴巴将...) speaks of an agreement already reported:
+    it joins the one it points back to (the same province, companies that include its own),
+    never standing as an agreement of its own. Preferred: the one of the sentence it borrows
+    from, else the nearest one before it."""
+    found: dict[int, int] = {}
+    for k, r in enumerate(raws):
+        if not (r.follow_up and out[k].accepted):
+            continue
+        mine = set(out[k].agreement.companies)
+        cands = [j for j, o in enumerate(raws) if j != k and out[j].accepted
+                 and not o.follow_up and out[j].agreement.province == out[k].agreement.province
+                 and mine <= set(out[j].agreement.companies)]
+        if not cands:
+            continue
+        same = [j for j in cands if raws[j].sentence == r.source]
+        before = [j for j in cands if raws[j].sentence < r.sentence]
+        found[k] = (same or before or cands)[-1 if (same or before) else 0]
+    return found
+
+
 def _merge(raws: list[Raw]) -> list[Candidate]:
     """Merge accepted candidates that name the same province and companies.
 
@@ -49,16 +72,20 @@ def _merge(raws: list[Raw]) -> list[Candidate]:
     province (a headline summing up separate signings) is dropped; a record whose companies
     are a subset of another's for the same province joins it.
     """
-    out: list[Candidate | None] = [to_candidate(r) for r in raws]
+    out: list[Candidate] = [to_candidate(r) for r in raws]
     rank = [r.date_rank for r in raws]
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
+    hosts = _hosts(raws, out)
     for k, c in enumerate(out):
         if c is not None and c.accepted:
-            groups.setdefault((c.agreement.province, c.agreement.companies), []).append(k)
+            key = (c.agreement.province, c.agreement.companies)
+            if k in hosts:
+                h = out[hosts[k]].agreement
+                key = (h.province, h.companies)
+            groups.setdefault(key, []).append(k)
 
     def demote(k: int, why: str) -> None:
         c = out[k]
-        assert c is not None
         out[k] = replace(c, accepted=False, reasons=c.reasons + (why,))
 
     keys = list(groups)
@@ -86,7 +113,6 @@ def _merge(raws: list[Raw]) -> list[Candidate]:
         members.sort()
         first = members[0]
         cands = [out[k] for k in members]
-        assert all(c is not None for c in cands)
         best = max(cands, key=lambda c: c.agreement.score)  # first of the best on ties
         # the date stated for the signing beats one inherited or one of a statement
         dated = min(members, key=lambda k: (rank[k], -out[k].agreement.score, k))
@@ -100,4 +126,4 @@ def _merge(raws: list[Raw]) -> list[Candidate]:
                 out[k] = replace(best, agreement=merged, reasons=best.reasons + extra)
             else:
                 demote(k, "duplicate: merged into the same agreement reported earlier")
-    return [c for c in out if c is not None]
+    return out

@@ -38,7 +38,7 @@ _DATE_RE = re.compile("|".join([
     rf"(?P<iso>(?P<iso_y>{_YEAR})[-/.](?P<iso_m>[01]?\d)[-/.](?P<iso_d>[0-3]?\d))(?!\d)",
     rf"(?P<zymd>(?P<zymd_y>\d{{4}}|[〇零一二三四五六七八九]{{4}})\s*年\s*(?P<zymd_m>{_ZN})\s*月"
     rf"\s*(?P<zymd_d>{_ZN})\s*[日号])",
-    rf"(?P<zym>(?P<zym_y>\d{{4}})\s*年\s*(?P<zym_m>\d{{1,2}})\s*月)",
+    r"(?P<zym>(?P<zym_y>\d{4})\s*年\s*(?P<zym_m>\d{1,2})\s*月)",
     rf"(?P<zmd>(?P<zmd_m>{_ZN})\s*月\s*(?P<zmd_d>{_ZN})\s*[日号])",
     r"(?P<zy>(?P<zy_y>\d{4})\s*年)",
     rf"(?P<mdy>(?P<mdy_mon>{_MON})\.?\s+(?P<mdy_d>[0-3]?\d)(?:st|nd|rd|th)?(?![\d:])"
@@ -197,10 +197,10 @@ def find_dates(norm: str, low: str, pub: date | None) -> list[DateMention]:
         s, e = m.span()
         if kind in _ASCII_GROUPS and not _boundary_ok(low, s, e):
             continue
-        got = _resolve(kind, m, norm, pub, prev)
-        if got is None:
+        spec = _resolve(kind, m, norm, pub, prev)
+        if spec is None:
             continue
-        got = DateMention(s, e, *got)
+        got = DateMention(s, e, *spec)
         if got.precision == "day" and got.value is not None:
             prev = got.value
         out.append(got)

@@ -10,27 +10,26 @@ government + companies pair is a new signing. A sentence that only says "the two
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 
 from ..types import Agreement
+from .clusters import (
+    BACKGROUND_DAYS,
+    STRENGTH_RANK,
+    Cluster,
+    apply_dates,
+    apply_hedges,
+    clusters_in,
+    is_dateline,
+    is_reported,
+)
 from .dates import DateMention
 from .lexicon import Hit
 from .parties import Party
-from .rules import CompanyInfo, HedgeInfo, Rules, TriggerInfo
+from .rules import CompanyInfo, Rules
 from .scan import Doc, Sentence
 
-BACKGROUND_DAYS = 30
-_KIND_ORDER = ("strategic_cooperation", "framework", "mou", "investment")
-_STRENGTH_RANK = {"verb": 0, "noun": 1, "weak": 2}
-_STATUS_ORDER = ("undone", "denied", "not_yet", "background", "talks", "ok")
-_DATELINE_TAIL = re.compile(r"\s*(?:\([^)]{0,40}\)|/[^/]{0,40}/)?\s*(?:-|--|—|–|:)")
-_REPORTING = re.compile(r"\b(?:said|says|announced|announces|confirmed|confirms|stated|"
-                        r"states|told|disclosed|revealed|added|reported|reports)\b")
-_REPORTED = re.compile(r"(?:said|says|announced|announces|reported|reports|told|confirmed|"
-                       r"disclosed|revealed|stated|published|posted|added)"
-                       r"(?:\s+in\s+an?\s+(?:statement|post|notice|release|filing))?"
-                       r"\s+(?:on\s+)?$")
 _NO_DATE = re.compile(r"did not (?:say|specify|disclose|give) (?:on )?(?:which|what|the) "
                       r"(?:day|date)|did not say when|(?:date|day) (?:was|were|has not been|"
                       r"had not been) (?:not )?(?:disclosed|given|specified|announced)|"
@@ -38,8 +37,6 @@ _NO_DATE = re.compile(r"did not (?:say|specify|disclose|give) (?:on )?(?:which|w
                       r"(?:日期|时间)")
 _SEPARATE = re.compile(r"(?:separately|in a separate|另外|另据|此外，另)")
 INHERIT_SENTENCES = 8
-_EN_GAP = re.compile(r"^[\s\w'.&-]*$")
-_ZH_STOP = frozenset("，,；;。：:！!？?")
 
 
 @dataclass(frozen=True)
@@ -50,40 +47,6 @@ class Candidate:
     accepted: bool
     reasons: tuple[str, ...]
     sentence: str
-
-
-@dataclass(slots=True)
-class Cluster:
-    members: list[tuple[Hit, TriggerInfo]]
-    start: int
-    end: int
-    strength: str = "weak"
-    kind: str = "other"
-    plural: bool = False
-    problems: dict[str, str] = field(default_factory=dict)  # status -> reason
-    background_words: list[str] = field(default_factory=list)
-    background_strong: list[str] = field(default_factory=list)  # "had signed", "years after"
-    fresh: bool = False
-    dates: list[DateMention] = field(default_factory=list)
-    date: DateMention | None = None
-    date_reported: bool = False  # the date of a statement ("said on Monday"), a weak guess
-
-    @property
-    def status(self) -> str:
-        for s in _STATUS_ORDER:
-            if s in self.problems:
-                return s
-        return "ok"
-
-    def distance(self, start: int, end: int) -> int:
-        if end <= self.start:
-            return self.start - end
-        if start >= self.end:
-            return start - self.end
-        return 0
-
-    def text(self, doc: Doc) -> str:
-        return " ".join(doc.text[self.start:self.end].split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,201 +99,6 @@ def _beside_coordinator(doc: Doc, s: Sentence, h: Hit, rules: Rules) -> bool:
 
 # ---------------------------------------------------------------- clusters
 
-def clusters_in(doc: Doc, s: Sentence) -> list[Cluster]:
-    zh = s.zh
-    after_w, before_w = (30, 15) if zh else (90, 45)
-    trig: list[tuple[Hit, TriggerInfo]] = []
-    for h in s.triggers:
-        info = min(h.infos, key=lambda i: _STRENGTH_RANK[i.strength])
-        trig.append((h, info))
-    verbs = [t for t in trig if t[1].strength == "verb"]
-    others = [t for t in trig if t[1].strength != "verb"]
-    clusters = [Cluster([v], v[0].start, v[0].end) for v in verbs]
-    loose: list[Cluster] = []
-    for t in others:
-        h = t[0]
-        best, best_d = None, None
-        for c in clusters:
-            v = c.members[0][0]
-            if h.start >= v.end:
-                d = h.start - v.end
-                if d > after_w:
-                    continue
-            elif h.end <= v.start:
-                d = v.start - h.end
-                if d > before_w:
-                    continue
-            else:
-                d = 0
-            if best_d is None or d < best_d:
-                best, best_d = c, d
-        if best is None:
-            if loose and h.start - loose[-1].end <= (6 if zh else 12):
-                best = loose[-1]
-            else:
-                best = Cluster([], h.start, h.end)
-                loose.append(best)
-        best.members.append(t)
-        best.start, best.end = min(best.start, h.start), max(best.end, h.end)
-    out: list[Cluster] = []
-    for c in clusters + loose:
-        infos = [i for _, i in c.members]
-        has_noun = any(i.strength == "noun" for i in infos)
-        verb_ok = any(i.strength == "verb" and (not i.needs_noun or has_noun) for i in infos)
-        if not verb_ok and not has_noun and not any(i.strength == "weak" for i in infos):
-            continue  # "reached" alone
-        c.strength = "verb" if verb_ok else ("noun" if has_noun else "weak")
-        c.plural = any(i.plural for i in infos)
-        kinds = [i.kind for i in infos if i.kind and i.strength != "weak"] or [
-            i.kind for i in infos if i.kind]
-        c.kind = next((k for k in _KIND_ORDER if k in kinds), "other")
-        c.members.sort(key=lambda m: m[0].start)
-        out.append(c)
-    out.sort(key=lambda c: c.start)
-    return out
-
-
-def _gap_ok(doc: Doc, zh: bool, start: int, end: int, words: int = 3) -> bool:
-    """Nothing but a few words between a hedge and its trigger ("plans to formally sign";
-    a subject may stand between a background word and its verb: "years after the Hebei
-    provincial government signed")."""
-    if end <= start:
-        return True
-    gap = doc.low[start:end]
-    if zh or not gap.isascii():
-        return len(gap) <= 4 * words and not any(ch in _ZH_STOP for ch in gap)
-    return bool(_EN_GAP.match(gap)) and len(gap.split()) <= words
-
-
-def apply_hedges(doc: Doc, s: Sentence, clusters: list[Cluster]) -> None:
-    if not clusters:
-        return
-    members = sorted(((h, c) for c in clusters for h, _ in c.members), key=lambda x: x[0].start)
-    zh = s.zh
-    window = 25 if zh else 80
-    for h in s.hedges:
-        info: HedgeInfo = h.infos[0]
-        text = doc.text[h.start:h.end]
-        if info.kind in ("ignore", "witness"):
-            continue
-        if info.kind in ("undone", "denied"):
-            what = "undone" if info.kind == "undone" else "denied or corrected"
-            for c in clusters:
-                c.problems.setdefault(info.kind, f"{what}: '{text}' in the sentence")
-            continue
-        if info.kind == "talks":
-            for c in clusters:
-                if c.strength != "verb" or all(i.base for _, i in c.members
-                                                if i.strength == "verb"):
-                    c.problems.setdefault("talks", f"talks only: '{text}' and no signing verb")
-            continue
-        if info.attach == "sentence":
-            targets = clusters
-        elif info.attach == "before":
-            targets = []
-            words = 8 if info.kind == "background" else 3
-            for t, c in members:
-                if t.start < h.start:
-                    continue
-                inside = any(i.strength == "verb" and v.start < h.start for v, i in c.members)
-                if _gap_ok(doc, zh, h.end, t.start, words) and not inside:
-                    targets = [c]  # not "signed ... an agreement to promote ..."
-                break
-        else:
-            near = min(clusters, key=lambda c: c.distance(h.start, h.end))
-            targets = [near] if near.distance(h.start, h.end) <= window else []
-        for c in targets:
-            if info.kind == "fresh":
-                c.fresh = True
-            elif info.kind == "background":
-                if _REPORTING.search(doc.low, max(s.start, h.start - 40), h.start):
-                    continue  # "announced that it had signed": news, not history
-                if info.attach == "before":
-                    c.background_strong.append(text)
-                else:
-                    c.background_words.append(text)
-            elif info.kind == "not_yet":
-                trig = next((doc.text[t.start:t.end] for t, _ in c.members
-                             if t.start >= h.start), c.text(doc))
-                where = "before trigger" if info.attach == "before" else "with trigger"
-                c.problems.setdefault("not_yet", f"hedge '{text}' {where} '{trig}'")
-
-
-def _dateline(doc: Doc, s: Sentence, d: DateMention) -> bool:
-    """'HARBIN, Jan. 6 --': the date of the report, not of the signing."""
-    return d.start - s.start <= 45 and bool(_DATELINE_TAIL.match(doc.low, d.end))
-
-
-def _reported(doc: Doc, s: Sentence, d: DateMention) -> bool:
-    """'the company said on Monday': the date of the statement."""
-    return bool(_REPORTED.search(doc.low, max(s.start, d.start - 20), d.start))
-
-
-def apply_dates(doc: Doc, s: Sentence, clusters: list[Cluster], pub: date | None) -> None:
-    if not clusters:
-        return
-    for d in s.dates:
-        if _dateline(doc, s, d):
-            continue
-        near = min(clusters, key=lambda c: c.distance(d.start, d.end))
-        near.dates.append(d)
-    for c in clusters:
-        if c.background_strong:
-            c.problems.setdefault("background", f"background: '{c.background_strong[0]}' "
-                                                f"recalls an earlier signing")
-        for d in c.dates:
-            if d.future and d.precision == "vague":
-                c.problems.setdefault(
-                    "not_yet", f"'{doc.text[d.start:d.end]}' is in the future")
-        days = [d for d in c.dates if d.precision == "day" and d.value is not None]
-        if days:
-            c.date = _pick_date(doc, s, c, days)
-            c.date_reported = _reported(doc, s, c.date)
-            if c.date.future:
-                c.problems.setdefault(
-                    "not_yet", f"date {c.date.describe()} is after publication")
-                c.date = None
-            elif pub is not None and c.date.value < pub - timedelta(days=BACKGROUND_DAYS):
-                c.problems.setdefault(
-                    "background", f"background: signed {c.date.describe()} is over "
-                                  f"{BACKGROUND_DAYS} days before publication")
-            continue
-        if pub is not None:
-            for d in c.dates:
-                old = (d.precision == "year" and d.year and d.year < pub.year) or (
-                    d.precision == "month" and d.year and d.month
-                    and (d.year, d.month) < _month_before(pub))
-                if old:
-                    c.problems.setdefault(
-                        "background", f"background: '{d.describe()}' is before publication")
-        if c.background_words and not c.fresh:
-            c.problems.setdefault(
-                "background", f"background: '{c.background_words[0]}' recalls an earlier "
-                              f"agreement")
-
-
-def _pick_date(doc: Doc, s: Sentence, c: Cluster, days: list[DateMention]) -> DateMention:
-    """English puts the date after the verb ("signed ... on Friday") unless it opens the
-    sentence; Chinese puts it before (10月11日...签署). Dates of statements come last."""
-    plain = [d for d in days if not _reported(doc, s, d)] or days
-    verb = next((h.start for h, i in c.members if i.strength == "verb"), c.start)
-    after = [d for d in plain if d.start >= verb]
-    before = [d for d in plain if d.start < verb]
-    if s.zh:
-        if before:
-            return max(before, key=lambda d: d.end)
-        return min(after, key=lambda d: d.start)
-    if after:
-        return min(after, key=lambda d: d.start)
-    return max(before, key=lambda d: d.end)
-
-
-def _month_before(pub: date) -> tuple[int, int]:
-    return (pub.year, pub.month - 1) if pub.month > 1 else (pub.year - 1, 12)
-
-
-# ---------------------------------------------------------------- candidates
-
 @dataclass(slots=True)
 class Raw:
     """A candidate before merging: one government, its companies, one sentence."""
@@ -346,6 +114,7 @@ class Raw:
     evidence: str
     source: int = 0
     inherited: DateMention | None = None
+    follow_up: bool = False  # a party was borrowed from a sentence before ("the agreement")
 
     @property
     def date_rank(self) -> int:
@@ -378,6 +147,9 @@ class _Facts:
     undone: str | None  # an undone or denied word, when the sentence speaks of an agreement
 
 
+_NO_FACTS = _Facts([], None, None, None)
+
+
 def _facts(doc: Doc, s: Sentence) -> _Facts:
     if not s.triggers:
         return _Facts([], None, None, None)
@@ -392,7 +164,7 @@ def _facts(doc: Doc, s: Sentence) -> _Facts:
     if clusters:
         ok = [c for c in clusters if c.status == "ok"]
         best = min(ok or clusters, key=lambda c: (
-            _STRENGTH_RANK[c.strength] if c.strength != "noun" else 0.5,
+            STRENGTH_RANK[c.strength] if c.strength != "noun" else 0.5,
             c.date is None, c.start))
     return _Facts(clusters, best, witness, undone)
 
@@ -405,14 +177,19 @@ def candidates(doc: Doc, rules: Rules, finder, threshold: float) -> list[Raw]:
     mentions: list[list[Mention]] = []
     company_notes: list[list[str]] = []
     for s in doc.sentences:
-        m, n = companies_in(doc, s, rules)
+        if s.companies:
+            m, n = companies_in(doc, s, rules)
+        else:
+            m, n = [], []
         mentions.append(m)
         company_notes.append(n)
-    facts = [_facts(doc, s) for s in doc.sentences]
+    facts = [_facts(doc, s) if s.triggers else _NO_FACTS for s in doc.sentences]
     vetoes: list[tuple[int, str, set[str] | None]] = []
     for s in doc.sentences:
         i = s.index
         best = facts[i].best
+        if best is None and not s.words:
+            continue
         links = _links(s)
         reasons: list[str] = []
         rule_ids: list[str] = []
@@ -448,11 +225,11 @@ def candidates(doc: Doc, rules: Rules, finder, threshold: float) -> list[Raw]:
                     not facts[j].witness or p.role in ("government", "office"))]
                 if found:
                     govs = found
-                    link = links.get("two_sides") or links.get("agreement") or links.get(
+                    via = links.get("two_sides") or links.get("agreement") or links.get(
                         "company")
-                    if link is not None:
-                        rule_ids.append(_link_id(link))
-                        said = doc.text[link.start:link.end]
+                    if via is not None:
+                        rule_ids.append(_link_id(via))
+                        said = doc.text[via.start:via.end]
                     else:
                         rule_ids.append("link.zh.continuation")
                         said = text[:2]
@@ -480,19 +257,50 @@ def candidates(doc: Doc, rules: Rules, finder, threshold: float) -> list[Raw]:
                     borrowed = True
                     source = min(source, j)
                     break
-        if facts[i].undone:
-            vetoes.append((i, facts[i].undone, {g.place_id for g in govs} or None))
+        undone = facts[i].undone
+        if undone:
+            vetoes.append((i, undone, {g.place_id for g in govs} or None))
         if not govs or not comps:
             continue
         for gov, group in _pair(govs, comps, best, "respectively" in links):
-            raw = _raw(doc, s, gov, group, best, foreign, orgs.get(i, []), facts[i].witness,
+            cluster = best if source != i or best is not facts[i].best else _between(
+                facts[i].clusters, best, gov, group)
+            raw = _raw(doc, s, gov, group, cluster, foreign, orgs.get(i, []), facts[i].witness,
                        borrowed, gov_borrowed, list(reasons) + notes.get(i, [])
                        + company_notes[i], list(rule_ids), threshold)
             raw.source = source
+            raw.follow_up = borrowed
             out.append(raw)
     _inherit_dates(doc, out, facts)
     _apply_vetoes(out, vetoes)
     return out
+
+
+def _cluster_key(c: Cluster) -> tuple:
+    return (c.status != "ok", STRENGTH_RANK[c.strength] if c.strength != "noun" else 0.5,
+            c.date is None, c.start)
+
+
+def _between(clusters: list[Cluster], best: Cluster, gov: Party, comps: list[Mention]
+             ) -> Cluster:
+    """The signing that joins this government to these companies: a cluster standing
+    between them (or on them) beats the sentence's best one standing apart ("On January
+    11, 2018, Chongqing signed an agreement with Alibaba, and in the months that followed
+    the city struck similar deals with others": Chongqing-Alibaba is the 2018 one)."""
+    if len(clusters) < 2:
+        return best
+    lo = min(gov.start, *(c.start for c in comps))
+    hi = max(gov.end, *(c.end for c in comps))
+    if best.distance(lo, hi) == 0:
+        return best
+    inside = [c for c in clusters if c.distance(lo, hi) == 0]
+    return min(inside, key=_cluster_key) if inside else best
+
+
+def _states_date(doc: Doc, s: Sentence) -> bool:
+    """The sentence names its own day, month or year (not a dateline, not a statement's)."""
+    return any(d.precision != "vague" and not is_dateline(doc, s, d)
+               and not is_reported(doc, s, d) for d in s.dates)
 
 
 def _inherit_dates(doc: Doc, raws: list[Raw], facts: list[_Facts]) -> None:
@@ -508,13 +316,16 @@ def _inherit_dates(doc: Doc, raws: list[Raw], facts: list[_Facts]) -> None:
         if _SEPARATE.match(doc.low, here.start) or _NO_DATE.search(
                 doc.low, here.start, after.end):
             continue  # "Separately, ..."; "Organisers did not say on which day ..."
+        if _states_date(doc, here):
+            continue  # a date stated in the sentence wins over one from before
         first = max(0, min(raw.source, raw.sentence - INHERIT_SENTENCES))
         for j in range(raw.sentence - 1, first - 1, -1):
             s = doc.sentences[j]
             days = [d for d in s.dates if d.precision == "day" and d.value is not None
-                    and not d.future and not _dateline(doc, s, d) and (
-                        pub is None or d.value >= pub - timedelta(days=BACKGROUND_DAYS))]
-            days = [d for d in days if not _reported(doc, s, d)] or days
+                    and not d.future and not is_dateline(doc, s, d) and (
+                        pub is None or d.value >= pub - timedelta(days=BACKGROUND_DAYS))
+                    and not _date_line(doc, s)]
+            days = [d for d in days if not is_reported(doc, s, d)] or days
             if days:
                 d = days[-1]
                 raw.inherited = d
@@ -522,6 +333,16 @@ def _inherit_dates(doc: Doc, raws: list[Raw], facts: list[_Facts]) -> None:
                                       f"[{d.rule}] from a sentence before")
                 raw.rules.append(d.rule)
                 break
+
+
+def _date_line(doc: Doc, s: Sentence) -> bool:
+    """A line that is only a date ("Monday, October 14, 2019"): a page header."""
+    rest, at = [], s.start
+    for d in s.dates:
+        rest.append(doc.low[at:d.start])
+        at = d.end
+    rest.append(doc.low[at:s.end])
+    return sum(ch.isalnum() for part in rest for ch in part) < 4
 
 
 def _apply_vetoes(raws: list[Raw], vetoes: list[tuple[int, str, set[str] | None]]) -> None:
@@ -561,8 +382,8 @@ def _pair(govs: list[Party], comps: list[Mention], best: Cluster, respectively: 
         return [(g, companies) for g in chosen]
     groups: dict[int, list[Mention]] = {}
     for c in companies:
-        g = min(range(len(chosen)), key=lambda k: _dist(chosen[k], c))
-        groups.setdefault(g, []).append(c)
+        near = min(range(len(chosen)), key=lambda k: _dist(chosen[k], c))
+        groups.setdefault(near, []).append(c)
     return [(chosen[k], groups[k]) for k in sorted(groups)]
 
 
@@ -637,7 +458,7 @@ def _raw(doc: Doc, s: Sentence, gov: Party, comps: list[Mention], best: Cluster,
         problems["score"] = f"score {score} is below the threshold {threshold}"
     ids = [*(i.id for _, i in best.members), *gov.rules,
            *(f"company.{c.id}" for c in comps), *rule_ids]
-    if signed_on is not None:
+    if signed_on is not None and best.date is not None:
         ids.append(best.date.rule)
     reasons = head + reasons + [f"rejected: {p}" for p in problems.values()]
     if accepted:
@@ -652,7 +473,7 @@ def to_candidate(raw: Raw) -> Candidate:
     if signed_on is None and raw.inherited is not None:
         signed_on = raw.inherited.value
     agreement = Agreement(
-        province=raw.party.province, level=raw.party.level, government=raw.party.government,
+        province=raw.party.province or "", level=raw.party.level, government=raw.party.government,
         companies=tuple(sorted({c.name for c in raw.companies})), kind=best.kind,
         signed_on=signed_on, score=raw.score, evidence=raw.evidence, rules=tuple(raw.rules))
     return Candidate(agreement, raw.accepted, tuple(raw.reasons), raw.evidence)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from ..types import Article
+from ..types import Agreement, Article
 from . import Rules, explain, load_rules
 
 Key = tuple[str, frozenset[str]]
@@ -82,7 +82,7 @@ def _show(key: Key) -> str:
 
 def score_row(row: dict, rules: Rules, score: Score, threshold: float = 0.5) -> None:
     cands = explain(article_of(row), rules, threshold)
-    predicted: dict[Key, object] = {}
+    predicted: dict[Key, Agreement] = {}
     for c in cands:
         if c.accepted:
             predicted.setdefault((c.agreement.province, frozenset(c.agreement.companies)),
@@ -102,8 +102,9 @@ def score_row(row: dict, rules: Rules, score: Score, threshold: float = 0.5) -> 
                        or set(c.agreement.companies) & key[1]]
             lines = [f"MISS {rid}: {_show(key)} (signed {g.get('signed_on')})"]
             for c in related or cands:
-                lines.append(f"    candidate {_show((c.agreement.province, frozenset(c.agreement.companies)))}"
-                             f" accepted={c.accepted}: {c.sentence[:160]}")
+                shown = _show((c.agreement.province, frozenset(c.agreement.companies)))
+                lines.append(f"    candidate {shown} accepted={c.accepted}: "
+                             f"{c.sentence[:160]}")
                 lines.extend(f"      - {r}" for r in c.reasons)
             if not cands:
                 lines.append("    no candidate at all")

@@ -54,17 +54,21 @@ class Lexicon:
         self._cased = [any(orig is not None for _, orig in x) for x in infos]
         self._ascii = [is_ascii_word(p) for p in self.patterns]
         self._ac = (ahocorasick_rs.AhoCorasick(
-            self.patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+            self.patterns, matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+            implementation=ahocorasick_rs.Implementation.DFA)
             if self.patterns else None)
-        self._all = None  # every overlapping match, built on first need
+        self._all: ahocorasick_rs.AhoCorasick | None = None  # overlapping, built on need
 
     def _accept(self, i: int, s: int, e: int, low: str, norm: str) -> Hit | None:
-        n = len(low)
         if self._ascii[i]:
-            if s > 0 and _is_word_char(low[s - 1]) and _is_word_char(low[s]):
-                return None
-            if e < n and _is_word_char(low[e]) and _is_word_char(low[e - 1]):
-                return None
+            if s > 0:
+                c = low[s - 1]
+                if c.isalnum() and c.isascii() and _is_word_char(low[s]):
+                    return None
+            if e < len(low):
+                c = low[e]
+                if c.isalnum() and c.isascii() and _is_word_char(low[e - 1]):
+                    return None
         infos = self._infos[i]
         if self._cased[i]:
             text = norm[s:e]
@@ -81,7 +85,8 @@ class Lexicon:
         if self._all is None:
             self._all = ahocorasick_rs.AhoCorasick(self.patterns)
         found = []
-        for i, s, e in self._all.find_matches_as_indexes(low[start:end], overlapping=True):
+        every = self._all
+        for i, s, e in every.find_matches_as_indexes(low[start:end], overlapping=True):
             hit = self._accept(i, start + s, start + e, low, norm)
             if hit is not None:
                 found.append(hit)

@@ -19,7 +19,9 @@ from .rules import PlaceRef, Rules, WordInfo
 from .scan import Doc, Sentence
 
 STRONG_ROLES = frozenset({"government", "office", "officials"})
-_ZH_SUFFIXES = ("特别行政区", "自治区", "特区", "新区", "地区", "省", "市", "区", "县", "州", "盟")
+_SUFFIXES = ("特别行政区", "自治区", "特区", "新区", "地区", "省", "市", "区", "县", "州", "盟",
+             "city", "province", "new area", "prefecture", "district", "county", "league",
+             "sar", "autonomous region")
 _ZH_OPEN = frozenset("，,。：:、“\"（(《 ;；!！?？")
 _PREFIX_TAIL = re.compile(r"(?:\b(of)\s+)?(?:\bthe\s+)?$")
 _EN_AFTER_COORD = re.compile(
@@ -121,11 +123,15 @@ class PartyFinder:
         if h is not None:
             return h
         low = self.low
-        for suffix in _ZH_SUFFIXES:  # 河北省 + 省政府, 西藏自治区 + 自治区人民政府
-            if low.endswith(suffix, s.start, pos):
-                h = at.get(pos - len(suffix))
-                if h is not None and h.end > pos:
-                    return h
+        for k in range(pos - 1, max(s.start, pos - 12), -1):
+            # a form that begins inside the place name: 河北省 + 省政府, 西藏自治区 +
+            # 自治区人民政府, "Jilin City" + "city government", "Guangxi Zhuang" + "Zhuang
+            # Autonomous Region"
+            h = at.get(k)
+            if h is not None and h.end > pos and (
+                    low.startswith(_SUFFIXES, k, pos) or any(i.kind == "form"
+                                                             for i in h.infos)):
+                return h
         j = pos
         while j < s.end and low[j] in " \t":
             j += 1
@@ -159,7 +165,7 @@ class PartyFinder:
                 ) -> tuple[Hit, WordInfo] | None:
         lo = max(s.start, start - 60)
         m = _PREFIX_TAIL.search(self.low, lo, start)
-        if m is None or m.start() == start:
+        if m is None:
             return None
         cut = m.start()
         if m.group(1):
@@ -259,8 +265,15 @@ class PartyFinder:
         prev: tuple[int, bool] | None = None  # (end, was a party) of the place before
         for p in s.places:
             listed = None
-            if prev is not None and self.low[prev[0]:p.start].strip() in _LIST_GAP:
-                listed = prev[1]
+            if prev is not None:
+                # "Hebei and the municipality of Chongqing": the list goes on past a prefix
+                pre = self._prefix(s, ends, p.start)
+                end = pre[0].start if pre is not None and pre[0].start >= prev[0] else p.start
+                gap = self.low[prev[0]:end].strip()
+                if gap.endswith(" the") or gap == "the":
+                    gap = gap[:-3].strip()
+                if gap in _LIST_GAP:
+                    listed = prev[1]
             party, chain_end = self._place(s, p, at, ends, verb_starts, used, listed)
             spans.append((p.start, chain_end))
             results.append((p, party, chain_end, listed is not None))
@@ -302,13 +315,19 @@ class PartyFinder:
         return None
 
     def _org_name(self, s: Sentence, end: int) -> str | None:
-        """A capitalised name right after a place ("Zhejiang Geely"), English only."""
-        m = _NAME_WORD.match(self.doc.norm, end)
-        if m is None or m.end() > s.end:
-            return None
-        if m.start(1) in self._known or m.group(1).lower() in _NOT_NAMES:
-            return None
-        return m.group(1)
+        """A capitalised name right after a place ("Zhejiang Geely", "Suzhou Industrial
+        Park"), English only."""
+        words: list[str] = []
+        at = end
+        while len(words) < 4:
+            m = _NAME_WORD.match(self.doc.norm, at)
+            if m is None or m.end() > s.end:
+                break
+            if m.start(1) in self._known or m.group(1).lower() in _NOT_NAMES:
+                break
+            words.append(m.group(1))
+            at = m.end()
+        return " ".join(words) or None
 
     def _place(self, s: Sentence, p: Hit, at: dict[int, Hit], ends: dict[int, Hit],
                verb_starts: set[int], used: set[int], listed: bool | None
@@ -351,6 +370,19 @@ class PartyFinder:
         if not strong and not s.zh:
             org = self._org_name(s, chain_end)
             if org is not None:
+                # "Shanghai Xuhui district government": a government below the place
+                sub_chain, _, sub_end = self._chain(s, at, chain_end + 1 + len(org), False)
+                sub_roles = [i.role for _, i in sub_chain if i.role in STRONG_ROLES]
+                if sub_roles and ref.kind != "foreign":
+                    for h, _ in sub_chain:
+                        used.add(h.start)
+                    self.history.append(_Seen(p.start, s.index, ref, "city", True))
+                    return Party(ref.province, "city", self._span(p.start, sub_end), "strong",
+                                 p.start, sub_end, (f"place.{ref.id}",
+                                                    *(i.id for _, i in sub_chain)),
+                                 why=f"a government within {ref.name}", role=sub_roles[0],
+                                 place_id=f"sub:{self._span(p.start, sub_end).lower()}"
+                                 ), sub_end
                 self._org(s, p.start, chain_end + 1 + len(org),
                           f"'{self._span(p.start, chain_end + 1 + len(org))}' looks like a "
                           f"name, not a government")
@@ -501,7 +533,7 @@ def find_parties(doc: Doc, rules: Rules) -> PartyFinder:
     ``finder.notes`` and ``finder.orgs`` say what was set aside, for ``explain``."""
     finder = PartyFinder(doc, rules)
     sents = doc.sentences
-    near = set()  # sentences a signing can draw parties from: its own and the two before
+    near: set[int] = set()  # sentences a signing can draw parties from: its own and the two before
     for s in sents:
         if s.triggers or any(i.kind == "link" and i.role == "signatory"
                              for h in s.words for i in h.infos):

@@ -416,16 +416,16 @@ def compile_rules(tables: dict[str, list[dict]], sources: Sequence[str] = ()) ->
     # triggers and hedges
     trigger_entries: list[tuple[str, TriggerInfo, bool]] = []
     for t in tables["trigger"]:
-        info = TriggerInfo(t["id"], t["strength"], t.get("kind"), bool(t.get("plural")),
+        trig = TriggerInfo(t["id"], t["strength"], t.get("kind"), bool(t.get("plural")),
                            bool(t.get("base")), bool(t.get("needs_noun")), t["lang"])
-        trigger_entries.extend((f(p), info, False) for p in t["patterns"])
+        trigger_entries.extend((f(p), trig, False) for p in t["patterns"])
     hedge_entries: list[tuple[str, HedgeInfo, bool]] = []
     for h in tables["hedge"]:
         default_attach = {"not_yet": "before", "background": "near", "fresh": "near"}
-        info = HedgeInfo(h["id"], h["kind"], h.get("attach", default_attach.get(
+        hedge = HedgeInfo(h["id"], h["kind"], h.get("attach", default_attach.get(
             h["kind"], "sentence")), h["lang"])
-        hedge_entries.extend((f(p), info, False) for p in h["patterns"])
-        hedge_entries.extend((f(p), info, True) for p in h.get("cased", []))
+        hedge_entries.extend((f(p), hedge, False) for p in h["patterns"])
+        hedge_entries.extend((f(p), hedge, True) for p in h.get("cased", []))
 
     cues: dict[str, list[str]] = {}
     for c in tables["cue"]:

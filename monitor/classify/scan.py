@@ -10,7 +10,7 @@ from ..types import Article
 from .dates import DateMention, find_dates
 from .lexicon import Hit
 from .rules import Rules
-from .text import fold, is_chinese, sentences
+from .text import clean, fold, is_chinese, sentences
 
 
 @dataclass(slots=True)
@@ -41,8 +41,8 @@ class Doc:
 
 
 def scan(article: Article, rules: Rules) -> Doc:
-    title = (article.title or "").strip()
-    body = article.text or ""
+    title = clean(article.title or "").strip()
+    body = clean(article.text or "")
     text = f"{title}\n\n{body}" if title else body
     title_end = len(title)
     norm, low = fold(text, rules.fold)
@@ -72,7 +72,9 @@ def scan(article: Article, rules: Rules) -> Doc:
     assign(rules.words.find(low, norm, _runs(sents, wanted)), "words")
     assign(rules.hedges.find(low, norm, _runs(sents, [bool(s.triggers) for s in sents])),
            "hedges")
-    assign(find_dates(norm, low, article.published), "dates")
+    # dates after the last signing sentence are never read ("a day earlier" looks back)
+    last = max(s.end for s in sents if s.triggers)
+    assign(find_dates(norm[:last], low[:last], article.published), "dates")
     return doc
 
 

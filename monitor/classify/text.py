@@ -15,11 +15,35 @@ u.s e.g i.e approx dept est fig mt ft bros plc llc op vol pp ave blvd rd dist pr
 messrs cf al ph a.m p.m
 """.split())
 
-_BOUNDARY = re.compile(
-    r"\n+"
-    r"|[。！？!?；;]+[\"'」』）)\]]*"
-    r"|\.+[\"'」』）)\]]*(?=\s|$)")
+_CANDIDATE = re.compile(r"\n+|[。！？!?；;]+|\.")
+_PERIOD_END = re.compile(r"\.*[\"'」』）)\]]*(?=\s+[^\sa-z0-9,;:]|\s*$)")
+_CLOSE = re.compile(r"[\"'」』）)\]]*")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """"Mr.", "Ltd.", "U.S.", "J." do not end a sentence."""
+    lo = max(0, dot - 12)
+    k = max(text.rfind(" ", lo, dot), text.rfind("\n", lo, dot), text.rfind("(", lo, dot))
+    word = text[k + 1:dot]
+    if not word or not word[0].isalpha():
+        return False
+    if len(word) == 1:
+        return word.isupper()
+    if "." in word:
+        return len(word) <= 4 or word.lower() in _ABBREVIATIONS
+    return word.lower() in _ABBREVIATIONS
+
+
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """Lone surrogates (a str from a careless decoder may hold them) become U+FFFD, one for
+    one: no later stage, and no C library the text is handed to, has to cope with them."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def fold(text: str, table: dict[int, str]) -> tuple[str, str]:
@@ -34,43 +58,39 @@ def fold(text: str, table: dict[int, str]) -> tuple[str, str]:
     return norm, low
 
 
-def _is_abbreviation(text: str, dot: int) -> bool:
-    k = max(text.rfind(" ", max(0, dot - 20), dot), text.rfind("\n", max(0, dot - 20), dot))
-    word = text[k + 1:dot].lstrip("(\"'")
-    if not word or not word[0].isalpha():
-        return False
-    if len(word) == 1 or (len(word) <= 4 and "." in word):
-        return word[0].isupper() or word.lower() in _ABBREVIATIONS  # "J.", "U.S.", "e.g."
-    return word.lower().rstrip(".") in _ABBREVIATIONS
-
-
 def sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans in ``text`` (Chinese and English punctuation, newlines)."""
-    spans: list[tuple[int, int]] = []
+    cuts: list[int] = []
     start = 0
-    n = len(text)
-    for m in _BOUNDARY.finditer(text):
-        end = m.end()
-        if text[m.start()] == ".":
-            if _is_abbreviation(text, m.start()):
+    for m in _CANDIDATE.finditer(text):
+        at = m.start()
+        if at < start:
+            continue
+        ch = text[at]
+        if ch == ".":
+            p = _PERIOD_END.match(text, at + 1)
+            if p is None:
                 continue
-            j = end
-            while j < n and text[j] in " \t":
-                j += 1
-            if j < n and (text[j].islower() or text[j].isdigit() or text[j] in ",;:"):
+            if at - text.rfind(" ", max(0, at - 14), at) <= 13 and _is_abbreviation(text, at):
                 continue
-        _add(text, start, end, spans)
-        start = end
-    _add(text, start, n, spans)
+            start = p.end()
+        elif ch == "\n":
+            start = m.end()
+        else:
+            close = _CLOSE.match(text, m.end())
+            start = close.end() if close else m.end()
+        cuts.append(start)
+    cuts.append(len(text))
+    spans: list[tuple[int, int]] = []
+    prev = 0
+    for end in cuts:
+        seg = text[prev:end]
+        stripped = seg.strip()
+        if stripped:
+            s = prev + len(seg) - len(seg.lstrip())
+            spans.append((s, s + len(stripped)))
+        prev = end
     return spans
-
-
-def _add(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    seg = text[start:end]
-    stripped = seg.strip()
-    if stripped:
-        start += len(seg) - len(seg.lstrip())
-        spans.append((start, start + len(stripped)))
 
 
 def is_chinese(text: str) -> bool:
