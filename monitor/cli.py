@@ -88,7 +88,7 @@ def demo(var_dir: str) -> None:
                f"{r.new_agreements} agreements, {r.failed} failed, in {r.seconds:.1f}s.")
     _print_agreements(result.agreements)
     d = result.digest
-    if d.delivery and d.delivery.path:
+    if d.digest and d.delivery and d.delivery.path:
         click.echo(f"\nDigest of {len(d.digest.agreement_ids)} agreement(s) written to "
                    f"{d.delivery.path}")
     click.echo(f"Store: {result.store_path}\nBrowse it: make serve   "
@@ -175,7 +175,7 @@ def digest(ctx: click.Context, dry_run: bool, preview: str | None, force: bool) 
                 click.echo(d.text)
             return
         outcome = send_digest(cfg, store, now, force=force)
-    if outcome.digest is None:
+    if outcome.digest is None or outcome.delivery is None:
         click.echo("Nothing new; no digest sent.")
     else:
         where = outcome.delivery.path or ", ".join(outcome.delivery.recipients)

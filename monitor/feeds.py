@@ -1,7 +1,10 @@
 """Fetched bytes -> entries.
 
-Feeds (RSS 0.9x/1.0/2.0, Atom) are read by feedparser from bytes, never from a
-URL or path (feedparser would open local files). The bytes are decoded here
+Feeds (RSS 0.9x/1.0/2.0, Atom) are read by feedparser from a stream of bytes,
+never from a URL, a path or bare bytes: given bytes, ``feedparser.parse`` first
+tries ``open(bytes)`` as a file name, so a server that answered with the body
+``/some/local/feed.xml`` had that local file parsed (``/dev/zero``: read until
+memory ran out; a FIFO: a hung worker). The bytes are decoded here
 first, by ``extract.decode`` (BOM, valid UTF-8, declared charsets, gb18030),
 and feedparser gets them as UTF-8 with a header that says so: feedparser alone
 reads a GBK feed served with no Content-Type as Latin-1 mojibake, and leans on
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import io
 import logging
 import re
 from collections.abc import Mapping
@@ -227,9 +231,9 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str,
         media = hdrs["content-type"].split(";", 1)[0].strip()
         hdrs["content-type"] = f"{media}; charset=utf-8"
     hdrs.setdefault("content-location", url)
-    try:
-        parsed = feedparser.parse(clean, response_headers=hdrs, sanitize_html=True,
-                                  resolve_relative_uris=True)
+    try:  # a stream, never bytes: feedparser first tries open(bytes) as a file name
+        parsed = feedparser.parse(io.BytesIO(clean), response_headers=hdrs,
+                                  sanitize_html=True, resolve_relative_uris=True)
     except Exception as exc:  # feedparser promises not to raise; be sure
         raise ParseError(f"{url}: unreadable feed: {_one_line(exc)}") from exc
     version = parsed.get("version") or ""

@@ -137,7 +137,7 @@ class NetworkPolicy:
             infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
             raise FetchError(f"{host}: cannot resolve ({exc.strerror})") from None
-        return self.pick(host, port, (info[4][0] for info in infos))
+        return self.pick(host, port, (str(info[4][0]) for info in infos))
 
     def pick(self, host: str, port: int, addresses: Iterable[str]) -> str:
         """The first allowed address of a DNS answer; BlockedError if none is."""

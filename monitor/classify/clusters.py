@@ -106,7 +106,9 @@ def clusters_in(doc: Doc, s: Sentence) -> list[Cluster]:
     for c in clusters + loose:
         infos = [i for _, i in c.members]
         has_noun = any(i.strength == "noun" for i in infos)
-        verb_ok = any(i.strength == "verb" and (not i.needs_noun or has_noun) for i in infos)
+        verb_ok = any(i.strength == "verb" and (not i.needs_noun or has_noun
+                                                  or _partner_after(doc, zh, c, h))
+                      for h, i in c.members)
         if not verb_ok and not has_noun and not any(i.strength == "weak" for i in infos):
             continue  # "reached" alone
         c.strength = "verb" if verb_ok else ("noun" if has_noun else "weak")
@@ -118,6 +120,19 @@ def clusters_in(doc: Doc, s: Sentence) -> list[Cluster]:
         out.append(c)
     out.sort(key=lambda c: c.start)
     return out
+
+
+def _partner_after(doc: Doc, zh: bool, c: Cluster, verb: Hit) -> bool:
+    """A verb that needs a document also takes a relation named right after it ("announced
+    a strategic partnership with", "formed a partnership with", 达成...战略合作)."""
+    if zh:
+        return False
+    for h, i in c.members:
+        if i.strength == "weak" and h.start >= verb.end and doc.low.endswith(
+                ("partnership", "alliance"), h.start, h.end) and _gap_ok(
+                doc, zh, verb.end, h.start, 2):
+            return True
+    return False
 
 
 def _gap_ok(doc: Doc, zh: bool, start: int, end: int, words: int = 3) -> bool:
@@ -213,6 +228,8 @@ def apply_dates(doc: Doc, s: Sentence, clusters: list[Cluster], pub: date | None
                 c.problems.setdefault(
                     "not_yet", f"'{doc.text[d.start:d.end]}' is in the future")
         days = [d for d in c.dates if d.precision == "day" and d.value is not None]
+        if days and _older_nearer(c, days):
+            days = []  # "which signed an agreement with X in 2016, on Friday opened ..."
         if days:
             c.date = _pick_date(doc, s, c, days)
             c.date_reported = is_reported(doc, s, c.date)
@@ -238,6 +255,19 @@ def apply_dates(doc: Doc, s: Sentence, clusters: list[Cluster], pub: date | None
             c.problems.setdefault(
                 "background", f"background: '{c.background_words[0]}' recalls an earlier "
                               f"agreement")
+
+
+def _older_nearer(c: Cluster, days: list[DateMention]) -> bool:
+    """A year or month named nearer the signing than any day, and not the year (month) of
+    those days: the signing is of that year; the day belongs to another clause."""
+    coarse = [d for d in c.dates if d.precision in ("year", "month") and d.year]
+    if not coarse:
+        return False
+    near = min(coarse, key=lambda d: c.distance(d.start, d.end))
+    if c.distance(near.start, near.end) >= min(c.distance(d.start, d.end) for d in days):
+        return False
+    return all(d.value.year != near.year or (near.month and d.value.month != near.month)
+               for d in days)
 
 
 def _pick_date(doc: Doc, s: Sentence, c: Cluster, days: list[DateMention]) -> DateMention:

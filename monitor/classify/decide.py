@@ -262,7 +262,11 @@ def candidates(doc: Doc, rules: Rules, finder, threshold: float) -> list[Raw]:
             vetoes.append((i, undone, {g.place_id for g in govs} or None))
         if not govs or not comps:
             continue
-        for gov, group in _pair(govs, comps, best, "respectively" in links):
+        pairs = _pair(govs, comps, best, "respectively" in links)
+        if source == i and best is facts[i].best:
+            pairs = [(g, part) for g, group in pairs
+                     for part in _by_cluster(facts[i].clusters, group)]
+        for gov, group in pairs:
             cluster = best if source != i or best is not facts[i].best else _between(
                 facts[i].clusters, best, gov, group)
             raw = _raw(doc, s, gov, group, cluster, foreign, orgs.get(i, []), facts[i].witness,
@@ -295,6 +299,20 @@ def _between(clusters: list[Cluster], best: Cluster, gov: Party, comps: list[Men
         return best
     inside = [c for c in clusters if c.distance(lo, hi) == 0]
     return min(inside, key=_cluster_key) if inside else best
+
+
+def _by_cluster(clusters: list[Cluster], comps: list[Mention]) -> list[list[Mention]]:
+    """Companies split by the signing verb nearest each, when a sentence tells of several
+    signings ("signed with Huawei in 2018, and on Friday signed a new agreement with
+    Tencent"): one agreement per signing."""
+    verbs = [c for c in clusters if c.strength == "verb"]
+    if len(verbs) < 2 or len(comps) < 2:
+        return [comps]
+    groups: dict[int, list[Mention]] = {}
+    for m in comps:
+        k = min(range(len(verbs)), key=lambda k: (verbs[k].distance(m.start, m.end), k))
+        groups.setdefault(k, []).append(m)
+    return [groups[k] for k in sorted(groups)]
 
 
 def _states_date(doc: Doc, s: Sentence) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
@@ -74,8 +75,37 @@ def scan(article: Article, rules: Rules) -> Doc:
            "hedges")
     # dates after the last signing sentence are never read ("a day earlier" looks back)
     last = max(s.end for s in sents if s.triggers)
-    assign(find_dates(norm[:last], low[:last], article.published), "dates")
+    found = find_dates(norm[:last], low[:last], article.published)
+    anchor = _dateline_day(found, low, sents, article.published)
+    if anchor is not None:  # "HAIKOU, Oct. 12, 2019 /PRNewswire/ -- ... today announced"
+        found = find_dates(norm[:last], low[:last], anchor)
+    assign(found, "dates")
     return doc
+
+
+_DATELINE_TAIL = re.compile(r"\s*(?:\([^)]{0,40}\)|/[^/]{0,40}/)?\s*(?:-|--|—|–)")
+DATELINE_DAYS = 14
+
+
+def _dateline_day(found: list[DateMention], low: str, sents: list[Sentence],
+                  pub: date | None) -> date | None:
+    """The day in a dateline that opens the story, when it is a few days before the
+    publication date (a press release or wire story carried later): "today", "on Friday"
+    and "yesterday" count from the day the story was written."""
+    if pub is None or not found:
+        return None
+    heads = [s for s in sents[:3] if not s.title][:1]
+    for s in heads:
+        for d in found:
+            if d.start >= s.start + 45 or d.start < s.start:
+                continue
+            if (d.precision == "day" and d.value is not None
+                    and d.rule in ("date.absolute", "date.month_day")
+                    and 0 < (pub - d.value).days <= DATELINE_DAYS
+                    and _DATELINE_TAIL.match(low, d.end)):
+                return d.value
+            return None
+    return None
 
 
 def _runs(sents: list[Sentence], wanted: list) -> list[tuple[int, int]]:
