@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
-import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -379,10 +379,10 @@ def serve(ctx: click.Context, host: str, port: int, db_path: str | None) -> None
         raise ConfigError(f"{path}: no store there yet (run monitor poll or make demo first)")
     cmd = datasette_command(path, host=host, port=port)
     click.echo(f"Datasette on http://{host}:{port}/ (Ctrl-C stops it)", err=True)
-    try:
-        sys.exit(subprocess.call(cmd))
-    except KeyboardInterrupt:
-        sys.exit(0)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Become Datasette (no child left behind when a service manager stops us).
+    os.execv(cmd[0], cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

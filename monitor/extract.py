@@ -2,7 +2,8 @@
 
 Four steps, each a small pure function:
 
-* :func:`decode` -- bytes to text (BOM, UTF-8, declared charset, gb18030), never raising;
+* :func:`decode` -- bytes to text (BOM, UTF-8, declared charset, gb18030), never raising
+  (:func:`decode_as` also names the codec it chose);
 * :func:`main_text` -- the article body, from trafilatura and readability-lxml combined;
 * :func:`extract_page` -- decode + title + body + publication date + language;
 * :func:`html_to_text` -- plain text of a small HTML fragment (feed summaries).

@@ -222,8 +222,13 @@ class Fetcher:
                     return resp.status_code, resp_headers, b""
                 body = await self._read_capped(url, resp, resp_headers)
                 return resp.status_code, resp_headers, body
-        except FetchError:
-            raise
+        except FetchError as exc:
+            if str(exc).startswith(url):
+                raise
+            # the policy's own errors (cannot resolve, private address) name only the host:
+            # say which URL, as every other FetchError does (a redirect hop, say)
+            raise type(exc)(f"{url}: {exc}", status=exc.status,
+                            retry_after=exc.retry_after) from exc
         except httpx.TimeoutException as exc:
             raise FetchError(f"{url}: timed out ({type(exc).__name__})") from exc
         except httpx.ConnectError as exc:

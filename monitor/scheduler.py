@@ -48,7 +48,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from .config import Config
 from .dispatch import send_digest
-from .errors import LockedError, MonitorError
+from .errors import LockedError, MonitorError, StoreError
 from .pipeline import Poller, make_executor
 from .store import Store
 
@@ -146,8 +146,12 @@ class Lock:
         self._fd: int | None = None
 
     def __enter__(self) -> Lock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only or full filesystem: one line, not a traceback
+            raise StoreError(f"{self.path}: cannot create the daemon's lock file: "
+                             f"{exc.strerror or exc}") from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -33,6 +33,7 @@ from .types import Agreement, DigestItem, FailingSource, Source, SourceLink
 
 SCHEMA_VERSION = 1
 SAME_AGREEMENT_DAYS = 7
+CLOCK_SLACK = timedelta(minutes=5)  # a feed polled later than now + this: the clock went back
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]+")
 
@@ -271,8 +272,15 @@ class Store:
 
     @_translated
     def due_feeds(self, now: datetime) -> list[FeedState]:
+        """Enabled feeds whose next poll time has come.
+
+        A feed last polled more than ``CLOCK_SLACK`` after ``now`` is due too: the
+        clock was set back, and its next poll time (set by the clock before) could be
+        a day or a year away. (A smaller step back only delays polls by that much.)
+        """
         rows = self.db["feeds"].rows_where(
-            "enabled = 1 AND (next_poll_at IS NULL OR next_poll_at <= ?)", [iso(now)],
+            "enabled = 1 AND (next_poll_at IS NULL OR next_poll_at <= :now "
+            "OR last_polled_at > :back)", {"now": iso(now), "back": iso(now + CLOCK_SLACK)},
             order_by="next_poll_at, id")
         return [self._feed_state(r) for r in rows]
 

@@ -390,3 +390,20 @@ def test_running_daemon_follows_a_clock_set_back(tmp_path: Path, monkeypatch,
     assert len(jumps) == 2 and jumps[0].startswith("the wall clock jumped -86")
     rows = sent_rows(cfg.store_path)
     assert len(rows) == 1 and rows[0]["created_at"].startswith("2036")  # the catch-up only
+
+
+def test_sources_are_due_again_after_the_clock_is_set_back(tmp_path: Path) -> None:
+    """Next poll times set by a clock that was a day ahead must not stop polling for a day."""
+    from monitor.types import Source
+
+    polled = datetime(2026, 6, 10, 12, 0, tzinfo=UTC)
+    with Store(tmp_path / "due.db") as store:
+        store.sync_feeds([Source(name="a", url="https://a.example/rss"),
+                          Source(name="b", url="https://b.example/rss")], polled)
+        for feed in store.feeds():
+            store.update_feed(feed.id, {"last_polled_at": iso(polled),
+                                        "next_poll_at": iso(polled + timedelta(hours=1))})
+        assert store.due_feeds(polled + timedelta(minutes=30)) == []
+        assert len(store.due_feeds(polled + timedelta(hours=1))) == 2
+        assert len(store.due_feeds(polled - timedelta(days=1))) == 2  # set back a day
+        assert store.due_feeds(polled - timedelta(minutes=1)) == []  # a small step: wait

@@ -453,6 +453,7 @@ def run_digest(cfg_path: Path, **env: str) -> subprocess.Popen:
         env={**os.environ, **env})
 
 
+@pytest.mark.slow
 def test_killed_after_acceptance_resends_once_with_the_same_message_id(
         server, tmp_path: Path) -> None:
     handler, port = server()
@@ -528,6 +529,7 @@ def wait_until(condition, timeout: float, proc: subprocess.Popen, lines: list[st
     assert condition(), "".join(lines)
 
 
+@pytest.mark.slow
 def test_sigterm_mid_digest_finishes_the_send_and_exits_0(server, tmp_path: Path) -> None:
     handler, port = server()
     handler.fault = "slow-data"  # the server holds its 250 until released
@@ -552,6 +554,7 @@ def test_sigterm_mid_digest_finishes_the_send_and_exits_0(server, tmp_path: Path
         assert_never_twice(store, handler)
 
 
+@pytest.mark.slow
 def test_sigterm_mid_digest_that_then_fails_leaves_it_pending(server, tmp_path: Path) -> None:
     handler, port = server()
     handler.fault = "slow-data"  # and never answers within the SMTP timeout

@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from monitor.browse import datasette_command, write_metadata
 from monitor.demo.newsroom import DEFAULT_SITE
 from monitor.demo.runner import demo_sources
 from monitor.errors import StoreError
@@ -94,8 +95,11 @@ def datasette(make_config):
     cfg = make_config()
     Store(cfg.store_path).close()
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "serve", "--db",
-                             str(cfg.store_path), "--port", str(port)],
+    # the command `monitor serve` runs, started directly: terminating `monitor serve`
+    # leaves its datasette child running (cli.serve does not forward the signal)
+    proc = subprocess.Popen(datasette_command(cfg.store_path, port=port,
+                                              metadata=write_metadata(cfg.store_path,
+                                                                      cfg.store_path.parent)),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}/{cfg.store_path.stem}"
     try:
@@ -111,7 +115,11 @@ def datasette(make_config):
         yield cfg, base
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
 
 
 def test_readers_never_block_a_poll(datasette, newsroom) -> None:
@@ -287,6 +295,37 @@ def test_read_only_store_file(make_config, newsroom, caplog: pytest.LogCaptureFi
     daemon._executor.shutdown()
 
 
+def test_every_store_write_raises_store_error(tmp_path: Path) -> None:
+    """Not a bare sqlite3 error: outside a transaction too (recording a poll, a feed)."""
+    from datetime import UTC, datetime
+
+    from monitor.types import Source
+
+    db = tmp_path / "ro.db"
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    with Store(db) as store:
+        store.sync_feeds([Source(name="a", url="https://a.example/rss")], now)
+    make_immutable(db, True)
+    try:
+        with Store(db) as store:
+            assert store.count("articles") == 0  # reading works
+            writes = [
+                lambda: store.record_poll({"started_at": "2026-06-01T00:00:00+00:00"}),
+                lambda: store.update_feed(1, {"failures": 1}),
+                lambda: store.add_article({"url": "https://a.example/1", "fetched_at": "x"}),
+                lambda: store.create_digest(now=now, subject="s", message_id="<m@x>",
+                                            recipients=["a@example.org"], agreement_ids=[]),
+                lambda: store.sync_feeds([], now),
+            ]
+            for write in writes:
+                with pytest.raises(StoreError, match="readonly database") as info:
+                    write()
+                assert str(db) in str(info.value)
+                assert isinstance(info.value.__cause__, sqlite3.Error)
+    finally:
+        make_immutable(db, False)
+
+
 def write_toml(cfg, newsroom) -> Path:
     host = newsroom.base_url.split("//")[1]
     path = cfg.store_path.parent / "config.toml"
@@ -343,12 +382,19 @@ def test_read_only_filesystem(small_fs: Path, make_config, newsroom,
     before = counts(cfg.store_path)
     daemon = make_daemon(cfg)
     caplog.set_level(logging.INFO, logger="monitor")
+    config = write_toml(cfg, newsroom)  # beside the store: written before the remount
     remount(small_fs, "ro")
     try:
         daemon.poll_job()
         daemon.digest_job()
+        # a daemon started now says why it cannot run, in one line
+        start = subprocess.run([sys.executable, "-m", "monitor.cli", "--config", str(config),
+                                "run"], capture_output=True, text=True, timeout=60)
     finally:
         remount(small_fs, "rw")
+    assert start.returncode == 1, start.stderr
+    assert start.stderr.startswith("monitor: error: ") and "Read-only file system" in \
+        start.stderr and "Traceback" not in start.stderr, start.stderr
     found = errors(caplog)
     assert [r.getMessage().split(":")[0] for r in found] == ["poll failed", "digest not sent"]
     assert all(str(small_fs) in r.getMessage() and r.exc_info is None for r in found)
@@ -390,6 +436,7 @@ def test_disk_full(small_fs: Path, make_config, newsroom,
     daemon._executor.shutdown()
 
 
+@pytest.mark.slow
 def test_daemon_process_rides_out_a_full_disk(small_fs: Path, make_config, newsroom) -> None:
     """A real `monitor run`: its polls fail while the disk is full, then succeed; exit 0."""
     cfg = make_config(store={"path": str(small_fs / "store.db")})

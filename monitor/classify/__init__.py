@@ -76,6 +76,14 @@ def _merge(raws: list[Raw]) -> list[Candidate]:
     rank = [r.date_rank for r in raws]
     groups: dict[tuple[str, tuple[str, ...]], list[int]] = {}
     hosts = _hosts(raws, out)
+    for k, r in enumerate(raws):
+        # 根据协议/此次协议/"Under the agreement" with no signing verb of its own only tells
+        # more of an agreement reported before; when none was reported as signed (it is to
+        # be signed next week; officials only attended), it is not one by itself
+        if r.follow_up and out[k].accepted and k not in hosts and r.cluster.strength == "noun":
+            c = out[k]
+            out[k] = replace(c, accepted=False, reasons=c.reasons + (
+                "rejected: refers back to an agreement not reported here as signed",))
     for k, c in enumerate(out):
         if c is not None and c.accepted:
             key = (c.agreement.province, c.agreement.companies)

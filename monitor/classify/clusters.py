@@ -217,6 +217,12 @@ def apply_dates(doc: Doc, s: Sentence, clusters: list[Cluster], pub: date | None
     for d in s.dates:
         if is_dateline(doc, s, d):
             continue
+        if d.rule == "date.relative.days_after":
+            # "came a day after [the city signed ...]": the date of the clause that follows
+            later = [c for c in clusters if c.start >= d.end]
+            if later:
+                min(later, key=lambda c: c.start).dates.append(d)
+                continue
         near = min(clusters, key=lambda c: c.distance(d.start, d.end))
         near.dates.append(d)
     for c in clusters:

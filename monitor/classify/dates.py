@@ -54,6 +54,8 @@ _DATE_RE = re.compile("|".join([
     r"|the day prior)",
     r"(?P<prevn>(?P<prevn_n>two|three|four|five|six|seven|[2-7])\s+days\s+(?:earlier|before))",
     r"(?P<next1>(?:a|one)\s+day\s+later|the (?:next|following) day)",
+    r"(?P<after>(?P<after_n>a|one|two|three|four|five|six|seven|[1-7])\s+days?\s+after"
+    r"(?=\s+(?:the\s+)?[^.;!?]{0,80}?\b(?:signed|inked|sealed|struck|reached)\b))",
     r"(?P<same>(?:on\s+)?the same day|that same day)",
     r"(?P<future>next (?:week|month|year)|later this (?:week|month|year)"
     r"|in the coming (?:days|weeks|months)|tomorrow|下周|下个月|下月|明年|明天|明日|后天)",
@@ -70,7 +72,7 @@ _DATE_RE = re.compile("|".join([
 ]))
 
 _ASCII_GROUPS = frozenset({"iso", "mdy", "dmy", "my", "wd", "dby", "today", "yday", "prev1",
-                           "prevn", "next1", "same", "future", "vague", "yr"})
+                           "prevn", "next1", "after", "same", "future", "vague", "yr"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,8 +210,8 @@ def find_dates(norm: str, low: str, pub: date | None) -> list[DateMention]:
 
 
 _ALTERNATIVES = ("iso", "zymd", "zym", "zmd", "zy", "mdy", "dmy", "my", "wd", "dby", "today",
-                 "yday", "prev1", "prevn", "next1", "same", "future", "vague", "zday", "zwk",
-                 "zrel",
+                 "yday", "prev1", "prevn", "next1", "after", "same", "future", "vague", "zday",
+                 "zwk", "zrel",
                  "zvague", "zyear", "zd", "yr")
 
 
@@ -299,6 +301,11 @@ def _resolve(kind: str, m: re.Match, norm: str, pub: date | None, prev: date | N
         return day(prev - timedelta(days=n) if prev else None, "date.relative.days_earlier")
     if kind == "next1":
         return day(prev + timedelta(days=1) if prev else None, "date.relative.day_later")
+    if kind == "after":
+        # "The deal came a day after the Qingdao government signed ...": that signing was
+        # one day before the date last mentioned
+        n = {"a": 1, "one": 1, **_EN_NUMBERS}.get(m["after_n"]) or int(m["after_n"])
+        return day(prev - timedelta(days=n) if prev else None, "date.relative.days_after")
     if kind == "same":
         return day(prev, "date.relative.same_day")
     if kind == "future":

@@ -35,7 +35,6 @@ _NO_DATE = re.compile(r"did not (?:say|specify|disclose|give) (?:on )?(?:which|w
                       r"had not been) (?:not )?(?:disclosed|given|specified|announced)|"
                       r"undisclosed date|unspecified date|未(?:透露|公布|披露)(?:具体)?(?:签约)?"
                       r"(?:日期|时间)")
-_SEPARATE = re.compile(r"(?:separately|in a separate|另外|另据|此外，另)")
 INHERIT_SENTENCES = 8
 
 
@@ -329,11 +328,15 @@ def _inherit_dates(doc: Doc, raws: list[Raw], facts: list[_Facts]) -> None:
         if not raw.accepted or raw.cluster.date is not None:
             continue
         here = doc.sentences[raw.sentence]
-        after = doc.sentences[raw.sentence + 1] if raw.sentence + 1 < len(doc.sentences) \
-            else here
-        if _SEPARATE.match(doc.low, here.start) or _NO_DATE.search(
-                doc.low, here.start, after.end):
-            continue  # "Separately, ..."; "Organisers did not say on which day ..."
+        # the rest of the paragraph (at most three sentences on): "The city's statement did
+        # not say on which day the document was signed."
+        last = raw.sentence
+        while last + 1 < len(doc.sentences) and last < raw.sentence + 3 and "\n\n" not in \
+                doc.low[doc.sentences[last].end:doc.sentences[last + 1].start]:
+            last += 1
+        after = doc.sentences[max(last, min(raw.sentence + 1, len(doc.sentences) - 1))]
+        if _NO_DATE.search(doc.low, here.start, after.end):
+            continue  # "Organisers did not say on which day ..."
         if _states_date(doc, here):
             continue  # a date stated in the sentence wins over one from before
         first = max(0, min(raw.source, raw.sentence - INHERIT_SENTENCES))

@@ -45,6 +45,9 @@ boosts help helps work works build builds bring brings""".split())
 _ZH_BREAK = frozenset("，,。、；;：:与和同及跟“”\"《》()（） 签")
 _DATELINE = re.compile(r"(?:,\s*[A-Za-z. ]{0,20}\d{1,2})?(?:,\s*(?:19|20)\d\d)?\s*"
                        r"(?:\([^)]{0,40}\)|/[^/]{0,40}/)?\s*(?:-|--|—|–)\s")
+_ZH_PERSONS = ("有关负责人", "有关负责同志", "相关负责人", "主要负责人", "主要负责同志", "负责同志",
+               "负责人", "主要领导", "有关领导", "领导", "党组书记", "厅长", "局长", "主任",
+               "副厅长", "副局长", "副主任", "官员")
 _LIST_GAP = frozenset({"and", ",", "、", "和", "与", "及", "&", ", and", "or", "/"})
 
 
@@ -150,8 +153,9 @@ class PartyFinder:
             h = self._word_near(s, at, pos, zh)
             if h is None:
                 break
-            forms = [i for i in h.infos if i.kind == "form"]
-            if forms:
+            forms = [i for i in h.infos if i.kind == "form" or (
+                i.kind == "anaphor" and h.start < pos and i.role in STRONG_ROLES)]
+            if forms:  # 甘肃省 + 省文旅厅: an anaphor that begins inside the place is a form
                 chain.append((h, forms[0]))
                 pos = h.end
                 continue
@@ -232,6 +236,9 @@ class PartyFinder:
             opened = not before or before[-1] in _ZH_OPEN
             return opened and (self.rules.head("coordinator", "zh").match(low, end) is not None
                                or end in verb_starts)
+        if before:
+            # "WUHAN - Central China's Hubei province and JD.com signed"
+            before = _ADJECTIVES.sub("", before).rstrip()
         m = _TOKEN_TAIL.search(before)
         if m:
             tail = m.group(0).strip()
@@ -263,7 +270,11 @@ class PartyFinder:
         spans: list[tuple[int, int]] = []
         results: list[tuple[Hit, Party | None, int, bool]] = []
         prev: tuple[int, bool] | None = None  # (end, was a party) of the place before
+        inside = [(c.start, c.end) for c in s.companies]
         for p in s.places:
+            if any(a <= p.start and p.end <= b and (a, b) != (p.start, p.end)
+                   for a, b in inside):
+                continue  # 阿里 in 阿里巴巴, "Hangzhou" in a company's full name
             listed = None
             if prev is not None:
                 # "Hebei and the municipality of Chongqing": the list goes on past a prefix
@@ -426,6 +437,8 @@ class PartyFinder:
             government = self._span(start + 4, chain_end)
         role = "government" if "government" in strong_roles else (
             strong_roles[0] if strong_roles else "place")
+        if s.zh and self.low.startswith(_ZH_PERSONS, chain_end):
+            role = "officials"  # 浙江省商务厅有关负责人出席: people of the office, not the office
         seen.party = True
         return Party(ref.province, level, government, strength, start, chain_end,
                      tuple(dict.fromkeys(ids)), why=strength, role=role,
@@ -477,7 +490,7 @@ class PartyFinder:
                 continue
             if low.startswith("'s", h.end):
                 continue
-            got = self._resolve(h.start, s.index, info.level)
+            got = self._resolve(h.start, s.index, info.level, info.lang == "zh")
             if got is None:
                 self._note(s, f"'{self._span(h.start, h.end)}' names no earlier place")
                 continue
@@ -490,14 +503,48 @@ class PartyFinder:
                              place_id=_place_id(ref, level)))
         return out
 
-    def _resolve(self, pos: int, sentence: int, target: str) -> tuple[PlaceRef, str] | None:
+    def _resolve(self, pos: int, sentence: int, target: str, zh: bool = False
+                 ) -> tuple[PlaceRef, str] | None:
         """The place an anaphor points to: the latest that was itself a party, else the
         latest of the right kind ("Ulanqab ... Beijing ... the city's government")."""
         here = [x for x in self.history if x.sentence == sentence]
         parties = [x for x in self.history if x.party]
         return (self._walk(here, pos, sentence, target)
                 or self._walk(parties, pos, sentence, target)
-                or self._walk(self.history, pos, sentence, target))
+                or self._walk(self.history, pos, sentence, target)
+                or self._ahead(here, pos, target, zh))
+
+    def _ahead(self, here: list[_Seen], pos: int, target: str, zh: bool
+               ) -> tuple[PlaceRef, str] | None:
+        """No place before: a lead or headline that names the place only later (省政府与
+        阿里巴巴集团在南昌签署; 特区政府 ... 香港): the next place of the same sentence, else
+        the one province the whole article names."""
+        if any(seen.ref.kind == "foreign" for seen in here):
+            return None
+        for seen in here:
+            if seen.start > pos:
+                if target == "province" or seen.ref.kind == "province":
+                    province = seen.ref.province
+                    if province is None:
+                        continue
+                    ref = seen.ref if seen.ref.kind == "province" else self._province_ref(
+                        province)
+                    return ref, "province"
+                if target == "city" and seen.ref.kind == "city":
+                    return seen.ref, "city"
+                return seen.ref, seen.level
+        if zh and len(self.mentioned) == 1 and target != "city":
+            return self._province_ref(next(iter(self.mentioned))), "province"
+        return None
+
+    def _province_ref(self, province: str) -> PlaceRef:
+        for s in self.doc.sentences:
+            for h in s.places:
+                for r in h.infos:
+                    if r.kind == "province" and r.province == province:
+                        return r
+        return PlaceRef("province", province.lower().replace(" ", "_"), province, province,
+                        True, False, None)
 
     def _walk(self, history: list[_Seen], pos: int, sentence: int, target: str
               ) -> tuple[PlaceRef, str] | None:

@@ -51,7 +51,7 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, tuple[str, tuple[str, ...] | N
         "level": (_S, ("province", "city", "any")), "patterns": (_L, None)}),
     "anaphor": (frozenset({"id", "lang", "target", "patterns"}), {
         "id": (_S, None), "lang": (_S, LANGS), "target": (_S, ("province", "city", "any")),
-        "role": (_S, ("government", "officials", "place_word")), "patterns": (_L, None)}),
+        "role": (_S, ("government", "office", "officials", "place_word")), "patterns": (_L, None)}),
     "cue": (frozenset({"id", "lang", "role", "patterns"}), {
         "id": (_S, None), "lang": (_S, LANGS),
         "role": (_S, ("coordinator", "location_before", "zh_anaphor_before", "host_before",
