@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlite_utils
 
@@ -54,6 +54,10 @@ def iso(dt: datetime | None) -> str | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
 
 
 def parse_iso(text: str | None) -> datetime | None:
@@ -177,7 +181,7 @@ class Store:
 
     def _create_v1(self) -> None:
         db = self.db
-        db["feeds"].create({
+        db.table("feeds").create({
             "id": int, "name": str, "url": str, "kind": str, "lang": str, "selector": str,
             "interval": float, "enabled": int, "feed_url": str, "etag": str,
             "last_modified": str, "body_hash": str, "last_polled_at": str,
@@ -186,24 +190,24 @@ class Store:
             "next_poll_at": str,
         }, pk="id", not_null={"name", "url", "kind"},
             defaults={"failures": 0, "enabled": 1, "state": "new"}, if_not_exists=True)
-        db["feeds"].create_index(["url"], unique=True, if_not_exists=True)
-        db["feeds"].create_index(["next_poll_at"], if_not_exists=True)
-        db["articles"].create({
+        db.table("feeds").create_index(["url"], unique=True, if_not_exists=True)
+        db.table("feeds").create_index(["next_poll_at"], if_not_exists=True)
+        db.table("articles").create({
             "id": int, "feed_id": int, "url": str, "guid": str, "title": str,
             "published_at": str, "fetched_at": str, "lang": str, "text": str,
             "content_hash": str, "text_source": str, "entry_url": str, "fetch_error": str,
         }, pk="id", not_null={"url", "fetched_at"}, foreign_keys=[("feed_id", "feeds", "id")],
             if_not_exists=True)
-        db["articles"].create_index(["url"], unique=True, if_not_exists=True)
-        db["articles"].create_index(["feed_id", "guid"], if_not_exists=True)
-        db["articles"].create_index(["published_at"], if_not_exists=True)
-        db["articles"].create_index(["content_hash"], if_not_exists=True)
-        db["digests"].create({
+        db.table("articles").create_index(["url"], unique=True, if_not_exists=True)
+        db.table("articles").create_index(["feed_id", "guid"], if_not_exists=True)
+        db.table("articles").create_index(["published_at"], if_not_exists=True)
+        db.table("articles").create_index(["content_hash"], if_not_exists=True)
+        db.table("digests").create({
             "id": int, "created_at": str, "sent_at": str, "transport": str,
             "recipients": str, "subject": str, "message_id": str, "agreement_count": int,
             "agreement_ids": str, "path": str,
         }, pk="id", not_null={"created_at"}, if_not_exists=True)
-        db["agreements"].create({
+        db.table("agreements").create({
             "id": int, "province": str, "level": str, "government": str, "companies": str,
             "kind": str, "signed_on": str, "first_seen_at": str, "score": float,
             "evidence": str, "rules": str, "digest_id": int,
@@ -211,14 +215,14 @@ class Store:
             foreign_keys=[("digest_id", "digests", "id")], if_not_exists=True)
         for cols in (["province"], ["level"], ["kind"], ["signed_on"], ["first_seen_at"],
                      ["digest_id"], ["companies"]):
-            db["agreements"].create_index(cols, if_not_exists=True)
-        db["agreement_articles"].create({
+            db.table("agreements").create_index(cols, if_not_exists=True)
+        db.table("agreement_articles").create({
             "agreement_id": int, "article_id": int, "evidence": str, "score": float,
         }, pk=("agreement_id", "article_id"),
             foreign_keys=[("agreement_id", "agreements", "id"), ("article_id", "articles", "id")],
             if_not_exists=True)
-        db["agreement_articles"].create_index(["article_id"], if_not_exists=True)
-        db["polls"].create({
+        db.table("agreement_articles").create_index(["article_id"], if_not_exists=True)
+        db.table("polls").create({
             "id": int, "started_at": str, "finished_at": str, "polled": int, "failed": int,
             "not_modified": int, "new_articles": int, "new_agreements": int, "seconds": float,
         }, pk="id", if_not_exists=True)
@@ -234,7 +238,7 @@ class Store:
         """Make the feeds table match the config: add, update, disable the ones removed."""
         urls = {s.url for s in sources}
         with self.transaction():
-            existing = {r["url"]: r for r in self.db["feeds"].rows}
+            existing = {r["url"]: r for r in self.db.table("feeds").rows}
             for s in sources:
                 values = {"name": s.name, "url": s.url, "kind": s.kind, "lang": s.lang,
                           "selector": s.selector, "interval": s.interval, "enabled": 1}
@@ -243,18 +247,18 @@ class Store:
                     clash = self.db.execute("SELECT id FROM feeds WHERE name = ?",
                                             [s.name]).fetchone()
                     if clash:  # a renamed URL keeps its history under the name
-                        self.db["feeds"].update(clash[0], {**values, "etag": None,
+                        self.db.table("feeds").update(clash[0], {**values, "etag": None,
                                                            "last_modified": None,
                                                            "body_hash": None,
                                                            "feed_url": None})
                     else:
-                        self.db["feeds"].insert({**values, "next_poll_at": iso(now),
+                        self.db.table("feeds").insert({**values, "next_poll_at": iso(now),
                                                  "state": "new", "failures": 0})
                 else:
-                    self.db["feeds"].update(row["id"], values)
+                    self.db.table("feeds").update(row["id"], values)
             for url, row in existing.items():
                 if url not in urls and row["enabled"]:
-                    self.db["feeds"].update(row["id"], {"enabled": 0})
+                    self.db.table("feeds").update(row["id"], {"enabled": 0})
 
     def _feed_state(self, r: dict) -> FeedState:
         return FeedState(
@@ -268,7 +272,8 @@ class Store:
     @_translated
     def feeds(self, enabled_only: bool = True) -> list[FeedState]:
         where = "enabled = 1" if enabled_only else None
-        return [self._feed_state(r) for r in self.db["feeds"].rows_where(where, order_by="id")]
+        rows = self.db.table("feeds").rows_where(where, order_by="id")
+        return [self._feed_state(r) for r in rows]
 
     @_translated
     def due_feeds(self, now: datetime) -> list[FeedState]:
@@ -278,7 +283,7 @@ class Store:
         clock was set back, and its next poll time (set by the clock before) could be
         a day or a year away. (A smaller step back only delays polls by that much.)
         """
-        rows = self.db["feeds"].rows_where(
+        rows = self.db.table("feeds").rows_where(
             "enabled = 1 AND (next_poll_at IS NULL OR next_poll_at <= :now "
             "OR last_polled_at > :back)", {"now": iso(now), "back": iso(now + CLOCK_SLACK)},
             order_by="next_poll_at, id")
@@ -286,11 +291,11 @@ class Store:
 
     @_translated
     def feed_rows(self) -> list[dict]:
-        return list(self.db["feeds"].rows_where("enabled = 1", order_by="id"))
+        return list(self.db.table("feeds").rows_where("enabled = 1", order_by="id"))
 
     @_translated
     def update_feed(self, feed_id: int, values: dict[str, Any]) -> None:
-        self.db["feeds"].update(feed_id, values)
+        self.db.table("feeds").update(feed_id, values)
 
     # -- articles -----------------------------------------------------------------------
 
@@ -328,7 +333,7 @@ class Store:
                 "SELECT 1 FROM articles WHERE content_hash = ? AND feed_id = ?",
                 [row["content_hash"], row.get("feed_id")]).fetchone():
             return None
-        article_id = self.db["articles"].insert(row).last_pk
+        article_id = self.db.table("articles").insert(row).last_pk
         self.db.execute("INSERT INTO articles_fts(rowid, title, text) VALUES (?, ?, ?)",
                         [article_id, segment(row.get("title") or ""),
                          segment(row.get("text") or "")])
@@ -359,7 +364,7 @@ class Store:
         """Store an agreement reported by an article; (id, True) when it is new."""
         existing = self.find_same_agreement(a, now)
         if existing is None:
-            agreement_id = self.db["agreements"].insert({
+            agreement_id = self.db.table("agreements").insert({
                 "province": a.province, "level": a.level, "government": a.government,
                 "companies": json.dumps(sorted(a.companies), ensure_ascii=False),
                 "kind": a.kind, "signed_on": a.signed_on.isoformat() if a.signed_on else None,
@@ -371,7 +376,7 @@ class Store:
             is_new = True
         else:
             agreement_id, is_new = existing, False
-            row = self.db["agreements"].get(agreement_id)
+            row = self.db.table("agreements").get(agreement_id)
             updates: dict[str, Any] = {}
             if not row["signed_on"] and a.signed_on:
                 updates["signed_on"] = a.signed_on.isoformat()
@@ -379,11 +384,11 @@ class Store:
                 updates.update(score=a.score, evidence=a.evidence, government=a.government,
                                kind=a.kind, rules=json.dumps(list(a.rules)))
             if updates:
-                self.db["agreements"].update(agreement_id, updates)
-        self.db["agreement_articles"].upsert({
+                self.db.table("agreements").update(agreement_id, updates)
+        self.db.table("agreement_articles").upsert({
             "agreement_id": agreement_id, "article_id": article_id, "evidence": a.evidence,
             "score": a.score}, pk=("agreement_id", "article_id"))
-        return agreement_id, is_new
+        return cast(int, agreement_id), is_new
 
     @staticmethod
     def _agreement(row: dict) -> Agreement:
@@ -398,7 +403,7 @@ class Store:
     def digest_items(self, agreement_ids: Sequence[int]) -> list[DigestItem]:
         items = []
         for agreement_id in agreement_ids:
-            row = self.db["agreements"].get(agreement_id)
+            row = self.db.table("agreements").get(agreement_id)
             links = tuple(SourceLink(
                 title=r["title"] or r["url"], url=r["url"], source=r["name"] or "",
                 published=date.fromisoformat(r["published_at"][:10]) if r["published_at"]
@@ -413,7 +418,7 @@ class Store:
                 "ORDER BY coalesce(signed_on, first_seen_at)",
                 [row["province"], row["companies"], agreement_id]))
             items.append(DigestItem(agreement_id=agreement_id, agreement=self._agreement(row),
-                                    first_seen_at=parse_iso(row["first_seen_at"]),
+                                    first_seen_at=parse_iso(row["first_seen_at"]) or now_utc(),
                                     articles=links, earlier=earlier))
         return items
 
@@ -426,7 +431,7 @@ class Store:
     def failing_sources(self) -> list[FailingSource]:
         return [FailingSource(name=r["name"], url=r["url"], failures=r["failures"],
                               last_error=r["last_error"] or "")
-                for r in self.db["feeds"].rows_where("enabled = 1 AND failures > 0",
+                for r in self.db.table("feeds").rows_where("enabled = 1 AND failures > 0",
                                                      order_by="failures DESC, name")]
 
     # -- digests ------------------------------------------------------------------------
@@ -434,18 +439,18 @@ class Store:
     @_translated
     def pending_digest(self) -> dict | None:
         """A digest that was prepared but not confirmed sent (the process died mid-send)."""
-        rows = list(self.db["digests"].rows_where("sent_at IS NULL", order_by="id", limit=1))
+        rows = list(self.db.table("digests").rows_where("sent_at IS NULL", order_by="id", limit=1))
         return rows[0] if rows else None
 
     @_translated
     def create_digest(self, *, now: datetime, subject: str, message_id: str,
                       recipients: Sequence[str], agreement_ids: Sequence[int]) -> int:
         with self.transaction():
-            return self.db["digests"].insert({
+            return cast(int, self.db.table("digests").insert({
                 "created_at": iso(now), "sent_at": None, "transport": None,
                 "recipients": ", ".join(recipients), "subject": subject,
                 "message_id": message_id, "agreement_count": len(agreement_ids),
-                "agreement_ids": json.dumps(list(agreement_ids))}).last_pk
+                "agreement_ids": json.dumps(list(agreement_ids))}).last_pk)
 
     @_translated
     def mark_digest_sent(self, digest_id: int, *, now: datetime, transport: str,
@@ -453,12 +458,12 @@ class Store:
                          recipients: Sequence[str] | None = None) -> None:
         """Confirm a digest delivered; ``recipients``, when given, are those that got it."""
         with self.transaction():
-            row = self.db["digests"].get(digest_id)
+            row = self.db.table("digests").get(digest_id)
             ids = json.loads(row["agreement_ids"] or "[]")
             values: dict[str, Any] = {"sent_at": iso(now), "transport": transport, "path": path}
             if recipients is not None:
                 values["recipients"] = ", ".join(recipients)
-            self.db["digests"].update(digest_id, values)
+            self.db.table("digests").update(digest_id, values)
             for i in range(0, len(ids), 500):
                 chunk = ids[i:i + 500]
                 marks = ",".join("?" * len(chunk))
@@ -489,7 +494,7 @@ class Store:
 
     @_translated
     def record_poll(self, values: dict[str, Any]) -> None:
-        self.db["polls"].insert(values)
+        self.db.table("polls").insert(values)
 
     @_translated
     def count(self, table: str) -> int:

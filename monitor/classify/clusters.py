@@ -272,8 +272,8 @@ def _older_nearer(c: Cluster, days: list[DateMention]) -> bool:
     near = min(coarse, key=lambda d: c.distance(d.start, d.end))
     if c.distance(near.start, near.end) >= min(c.distance(d.start, d.end) for d in days):
         return False
-    return all(d.value.year != near.year or (near.month and d.value.month != near.month)
-               for d in days)
+    return all(d.value is not None and (d.value.year != near.year or (
+        near.month and d.value.month != near.month)) for d in days)
 
 
 def _pick_date(doc: Doc, s: Sentence, c: Cluster, days: list[DateMention]) -> DateMention:
