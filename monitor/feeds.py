@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import feedparser
@@ -239,8 +240,8 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str,
     version = parsed.get("version") or ""
     bozo = note or None
     if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        bozo = f"{type(exc).__name__}: {_one_line(exc)[:200]}"
+        problem = parsed.get("bozo_exception")
+        bozo = f"{type(problem).__name__}: {_one_line(problem)[:200]}"
     if not version and not parsed.entries:
         reason = f" ({bozo})" if bozo else ""
         raise ParseError(f"{url}: not an RSS or Atom feed{reason}")
@@ -264,7 +265,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str,
         entries.append(Entry(
             url=link, guid=guid,
             title=_plain(e.get("title") or "", (e.get("title_detail") or {}).get("type")),
-            published=_when(e.get("published_parsed") or e.get("updated_parsed")),
+            published=_when(dict.get(e, "published_parsed") or dict.get(e, "updated_parsed")),
             summary=_SURROGATE.sub("\ufffd", summary)))
     entries.sort(key=lambda x: x.published or datetime.min.replace(tzinfo=UTC), reverse=True)
     dates = [x.published for x in entries if x.published]
@@ -285,11 +286,11 @@ def discover_feed(html: str, url: str) -> str | None:
     """The first feed a page announces with <link rel=alternate>, absolute."""
     soup = BeautifulSoup(_SURROGATE.sub("\ufffd", html), "lxml")
     for link in soup.find_all("link", href=True):
-        rel = link.get("rel") or []
-        rel = rel if isinstance(rel, list) else [rel]
-        kind = (link.get("type") or "").lower().split(";")[0].strip()
+        raw_rel: Any = link.get("rel") or []
+        rel = [str(r) for r in raw_rel] if isinstance(raw_rel, list) else [str(raw_rel)]
+        kind = str(link.get("type") or "").lower().split(";")[0].strip()
         if "alternate" in [r.lower() for r in rel] and kind in _FEED_TYPES:
-            feed = _join(url, link["href"])
+            feed = _join(url, str(link["href"]))
             if feed and urlsplit(feed).scheme in ("http", "https"):
                 return feed
     return None
@@ -318,7 +319,7 @@ def parse_index(html: str, url: str, selector: str | None,
         a = node if node.name == "a" else node.find("a", href=True)
         if a is None or not a.get("href"):
             continue
-        link = _join(url, a["href"].strip())
+        link = _join(url, str(a["href"]).strip())
         if not link or urlsplit(link).scheme not in ("http", "https") or link in seen:
             continue
         seen.add(link)

@@ -275,6 +275,14 @@ class Poller:
                                            retry_after=getattr(exc, "retry_after", None),
                                            backoff_max=self.cfg.poll.backoff_max)))
             log.warning("source %s failed: %s", src.name, exc)
+        except Exception as exc:  # a bug: log it loudly, record it, let the others go on
+            log.exception("source %s: internal error (a bug)", src.name)
+            out.failed = True
+            out.updates.update(
+                last_error=f"internal error: {type(exc).__name__}: {exc}"[:500],
+                failures=feed.failures + 1, state="failing",
+                next_poll_at=iso(next_poll(now, interval, failures=feed.failures + 1,
+                                           backoff_max=self.cfg.poll.backoff_max)))
         return out
 
     async def _read_entries(self, feed: FeedState, entries: Sequence[Entry],
@@ -308,6 +316,9 @@ class Poller:
                                        feed.source.lang, self.cfg.classifier.threshold, error)
         except MonitorError as exc:
             log.warning("article %s skipped: %s", entry.url, exc)
+            return None
+        except Exception:  # a bug in extraction or classification: this article only
+            log.exception("article %s skipped: internal error (a bug)", entry.url)
             return None
 
     def _write(self, outcomes: Sequence[SourceOutcome], now: datetime) -> RunReport:

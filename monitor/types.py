@@ -26,7 +26,7 @@ class Entry:
     guid: str | None = None
     title: str = ""
     published: datetime | None = None
-    summary: str = ""  # the feed's own content or summary, as plain text
+    summary: str = ""  # the feed's own content or summary: sanitized HTML, made text later
 
 
 @dataclass(frozen=True)

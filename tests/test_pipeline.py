@@ -192,3 +192,31 @@ def test_retry_after_is_honoured_but_capped():
     assert (next_poll(now, 60, failures=1, retry_after=600) - now).total_seconds() == 600
     capped = next_poll(now, 60, failures=1, retry_after=10**9, backoff_max=3600)
     assert (capped - now).total_seconds() == 3600
+
+
+def test_unfetchable_page_falls_back_to_the_feed_summary(make_config, newsroom):
+    newsroom.set_file("/gone/rss.xml", (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        "<title>Gone Wire</title><link>{base}/gone/</link><description>x</description>"
+        "<item><title>Huawei and Guizhou sign cloud pact</title>"
+        "<link>{base}/gone/missing-page.html</link><guid>gone-1</guid>"
+        "<pubDate>Wed, 16 Oct 2019 08:00:00 +0800</pubDate>"
+        "<description>&lt;p&gt;Huawei signed a strategic cooperation agreement with the Guizhou "
+        "provincial government on Tuesday in Guiyang, covering cloud computing and big data."
+        "&lt;/p&gt;</description></item>"
+        "<item><title>Link to an intranet host</title>"
+        "<link>http://10.1.2.3/secret.html</link><guid>gone-2</guid>"
+        "<description>An entry pointing at a private address.</description></item>"
+        "</channel></rss>"), "application/rss+xml; charset=utf-8")
+    cfg = make_config()
+    cfg = replace(cfg, feeds=(Source(name="Gone Wire", url=newsroom.url("/gone/rss.xml")),))
+    with Store(cfg.store_path) as store:
+        report = poll_once(cfg, store)
+        assert report.new_articles == 2 and report.failed == 0
+        row = next(store.db.table("articles").rows_where("guid LIKE '%gone-1'"))
+        assert row["text_source"] == "feed" and "HTTP 404" in row["fetch_error"]
+        assert "Guizhou provincial government" in row["text"] and "<p>" not in row["text"]
+        agreement = next(store.db.table("agreements").rows)
+        assert agreement["province"] == "Guizhou" and agreement["signed_on"] == "2019-10-15"
+        blocked = next(store.db.table("articles").rows_where("guid LIKE '%gone-2'"))
+        assert blocked["text_source"] == "feed" and "private" in blocked["fetch_error"]

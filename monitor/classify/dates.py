@@ -40,6 +40,7 @@ _DATE_RE = re.compile("|".join([
     rf"\s*(?P<zymd_d>{_ZN})\s*[日号])",
     r"(?P<zym>(?P<zym_y>\d{4})\s*年\s*(?P<zym_m>\d{1,2})\s*月)",
     rf"(?P<zmd>(?P<zmd_m>{_ZN})\s*月\s*(?P<zmd_d>{_ZN})\s*[日号])",
+    r"(?P<zdec>(?P<zdec_y>\d{2}|\d{4}|[一二三四五六七八九]十)\s*年代(?P<zdec_t>初期?|中期|末期?|后期)?)",
     r"(?P<zy>(?P<zy_y>\d{4})\s*年)",
     rf"(?P<mdy>(?P<mdy_mon>{_MON})\.?\s+(?P<mdy_d>[0-3]?\d)(?:st|nd|rd|th)?(?![\d:])"
     rf"(?:,?\s*(?P<mdy_y>{_YEAR})(?!\d))?)",
@@ -67,11 +68,12 @@ _DATE_RE = re.compile("|".join([
     r"(?P<zvague>日前|近日|近期|最近|上周|本周|上月|本月|这周|上个月|近来)",
     r"(?P<zyear>去年|前年|今年)",
     r"(?P<zd>(?<![\d月年])(?P<zd_d>[0-3]?\d)\s*日(?![内以起至元]))",
+    rf"(?P<dec>(?P<dec_y>{_YEAR})'?s)",
     rf"(?P<yr>(?:(?<=in )|(?<=since )|(?<=during )|(?<=from )|(?<=of )|(?<=until )|(?<=a )"
     rf"|(?<=the )|(?<=early )|(?<=late )|(?<=mid-))(?P<yr_y>{_YEAR})(?!\d|\s*年))",
 ]))
 
-_ASCII_GROUPS = frozenset({"iso", "mdy", "dmy", "my", "wd", "dby", "today", "yday", "prev1",
+_ASCII_GROUPS = frozenset({"dec", "iso", "mdy", "dmy", "my", "wd", "dby", "today", "yday", "prev1",
                            "prevn", "next1", "after", "same", "future", "vague", "yr"})
 
 
@@ -209,10 +211,10 @@ def find_dates(norm: str, low: str, pub: date | None) -> list[DateMention]:
     return out
 
 
-_ALTERNATIVES = ("iso", "zymd", "zym", "zmd", "zy", "mdy", "dmy", "my", "wd", "dby", "today",
+_ALTERNATIVES = ("iso", "zymd", "zym", "zmd", "zdec", "zy", "mdy", "dmy", "my", "wd", "dby", "today",
                  "yday", "prev1", "prevn", "next1", "after", "same", "future", "vague", "zday",
                  "zwk", "zrel",
-                 "zvague", "zyear", "zd", "yr")
+                 "zvague", "zyear", "zd", "dec", "yr")
 
 
 def _alternative(m: re.Match) -> str:
@@ -354,6 +356,25 @@ def _resolve(kind: str, m: re.Match, norm: str, pub: date | None, prev: date | N
             return day(_day(pub.year, pub.month, d), "date.day_of_month")
         y, mo = (pub.year, pub.month - 1) if pub.month > 1 else (pub.year - 1, 12)
         return day(_day(y, mo, d), "date.day_of_month")
+    if kind == "dec":
+        # "in the late 2010s", "the 1990s": a decade, as its last year that fits ("early" its
+        # fourth, "mid" its seventh), so it is old only when the whole span is past
+        y = int(m["dec_y"])
+        if y % 10:
+            return None
+        before = norm[max(0, m.start() - 8):m.start()].lower()
+        return ("date.decade", "year", None, y + (3 if before.endswith(("early ", "early-"))
+                                                   else 6 if before.endswith(("mid ", "mid-"))
+                                                   else 9))
+    if kind == "zdec":
+        # 2010年代, 90年代末, 八十年代
+        n = _zh_number(m["zdec_y"])
+        if n is None or n % 10:
+            return None
+        y = n if n >= 1000 else (2000 + n if n < 30 else 1900 + n)
+        tail = m["zdec_t"] or ""
+        return ("date.decade", "year", None, y + (3 if tail.startswith("初") else
+                                                   6 if tail.startswith("中") else 9))
     if kind == "yr":
         return ("date.year", "year", None, int(m["yr_y"]))
     return None

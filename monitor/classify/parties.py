@@ -48,6 +48,7 @@ _DATELINE = re.compile(r"(?:,\s*[A-Za-z. ]{0,20}\d{1,2})?(?:,\s*(?:19|20)\d\d)?\
 _ZH_PERSONS = ("有关负责人", "有关负责同志", "相关负责人", "主要负责人", "主要负责同志", "负责同志",
                "负责人", "主要领导", "有关领导", "领导", "党组书记", "厅长", "局长", "主任",
                "副厅长", "副局长", "副主任", "官员")
+_ZH_ORG_SPAN = 10  # characters from the last place to the organisation word
 _LIST_GAP = frozenset({"and", ",", "、", "和", "与", "及", "&", ", and", "or", "/"})
 
 
@@ -98,6 +99,7 @@ class PartyFinder:
         self.notes: dict[int, list[str]] = {}
         self.orgs: dict[int, list[tuple[int, int, str]]] = {}
         self._known: set[int] = set()
+        self._place_starts: dict[int, int] = {}
         self.parties: list[list[Party]] = []
         self.mentioned = frozenset(
             ref.province for s in doc.sentences for h in s.places for ref in h.infos
@@ -266,6 +268,7 @@ class PartyFinder:
                        if any(i.strength == "verb" for i in h.infos)}
         self._known = {h.start for hits in (s.words, s.triggers, s.companies, s.places,
                                             s.hedges) for h in hits}
+        self._place_starts = {h.start: h.end for h in s.places} if s.zh else {}
         used: set[int] = set()
         spans: list[tuple[int, int]] = []
         results: list[tuple[Hit, Party | None, int, bool]] = []
@@ -314,15 +317,31 @@ class PartyFinder:
         return parties
 
     def _zh_org(self, s: Sentence, at: dict[int, Hit], end: int) -> int | None:
-        """香港中文大学, 西安交通大学: a place, a few characters, an organisation word."""
-        for k in range(end, min(end + 7, s.end)):
-            if self.low[k] in _ZH_BREAK or (k > end and k in self._known and k not in at):
+        """香港中文大学, 西安交通大学, 山东寿光市蔬菜产业农民专业合作社: a place, a few characters
+        (other places among them: the places only say where the body is), an organisation
+        word. A government word, a company, a trigger or a break first: not a name."""
+        places = self._place_starts
+        limit = min(end + _ZH_ORG_SPAN, s.end)
+        k = end
+        while k < limit:
+            if self.low[k] in _ZH_BREAK:
                 return None
             h = at.get(k)
+            if k in places and h is None:
+                k = places[k]  # 寿光市 in 山东寿光市...合作社
+                limit = min(k + _ZH_ORG_SPAN, s.end)
+                continue
+            if k > end and k in self._known and h is None:
+                return None
             if h is not None and k > end:
                 if any(i.kind == "trap" for i in h.infos):
                     return h.end
-                return None
+                if not all(i.kind in ("form", "anaphor") and i.role == "place_word"
+                           for i in h.infos):
+                    return None
+                k = h.end  # 市, 省 between the places
+                continue
+            k += 1
         return None
 
     def _org_name(self, s: Sentence, end: int) -> str | None:
@@ -372,7 +391,8 @@ class PartyFinder:
             self._note(s, f"'{self._span(p.start, chain_end)}' hosted or backed the event; "
                           f"it is not a party")
             return None, chain_end
-        if not strong and s.zh and not chain and not self._located(s, p.start):
+        if not strong and s.zh and all(i.role == "place_word" for _, i in chain) and \
+                not self._located(s, p.start):
             org_end = self._zh_org(s, at, chain_end)
             if org_end is not None:
                 self._org(s, p.start, org_end, f"'{self._span(p.start, org_end)}' is an "
