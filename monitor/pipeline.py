@@ -293,7 +293,11 @@ class Poller:
         fresh, seen = [], set()
         for e in entries:
             key = canon[e.url]
-            if key in known_urls or (e.guid and e.guid in known_guids) or key in seen:
+            # Known by canonical URL, or by GUID with the same title: a moved URL is not news
+            # again, but two different stories that share a GUID are both read.
+            same_guid = bool(e.guid) and e.guid in known_guids and (
+                not e.title or e.title in known_guids[e.guid])
+            if key in known_urls or same_guid or key in seen:
                 continue
             seen.add(key)
             fresh.append(e)

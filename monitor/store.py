@@ -313,15 +313,17 @@ class Store:
         return found
 
     @_translated
-    def known_guids(self, feed_id: int, guids: Iterable[str]) -> set[str]:
+    def known_guids(self, feed_id: int, guids: Iterable[str]) -> dict[str, set[str]]:
+        """The titles stored under each of these GUIDs of a feed (GUIDs not stored are absent)."""
         guids = [g for g in dict.fromkeys(guids) if g]
-        found: set[str] = set()
+        found: dict[str, set[str]] = {}
         for i in range(0, len(guids), 500):
             chunk = guids[i:i + 500]
             marks = ",".join("?" * len(chunk))
-            found |= {r[0] for r in self.db.execute(
-                f"SELECT guid FROM articles WHERE feed_id = ? AND guid IN ({marks})",
-                [feed_id, *chunk])}
+            for guid, title in self.db.execute(
+                    f"SELECT guid, title FROM articles WHERE feed_id = ? AND guid IN ({marks})",
+                    [feed_id, *chunk]):
+                found.setdefault(guid, set()).add(title or "")
         return found
 
     @_translated

@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy as email_policy
 
 import httpx
@@ -220,3 +220,89 @@ def test_unfetchable_page_falls_back_to_the_feed_summary(make_config, newsroom):
         assert agreement["province"] == "Guizhou" and agreement["signed_on"] == "2019-10-15"
         blocked = next(store.db.table("articles").rows_where("guid LIKE '%gone-2'"))
         assert blocked["text_source"] == "feed" and "private" in blocked["fetch_error"]
+
+
+def _feed(items: list[tuple[str, str, str, str]]) -> str:
+    """RSS with (guid, title, link path, description) items."""
+    body = "".join(
+        f"<item><guid>{g}</guid><title>{t}</title><link>{{base}}{p}</link>"
+        f"<pubDate>Wed, 16 Oct 2019 08:00:00 +0800</pubDate><description>{d}</description></item>"
+        for g, t, p, d in items)
+    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Odd'
+            f"</title><link>{{base}}/odd/</link><description>x</description>{body}</channel></rss>")
+
+
+def _page(title: str, text: str) -> str:
+    return (f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+            f"<p>{text}</p><p>{text}</p></article></body></html>")
+
+
+SIGNED = ("Baidu signed a strategic cooperation agreement with the Hunan provincial government "
+          "on Tuesday in Changsha, covering autonomous driving and cloud services.")
+
+
+def test_changing_content_guids_and_shared_guids_give_one_report(make_config, newsroom):
+    newsroom.set_file("/odd/a.html", _page("Baidu and Hunan sign", SIGNED), "text/html")
+    newsroom.set_file("/odd/b.html", _page("Hunan weather", "Rain is expected in Hunan."),
+                      "text/html")
+    newsroom.set_file("/odd/c.html", _page("Hunan tea harvest", "Tea growers in Hunan began "
+                                            "the autumn harvest this week."), "text/html")
+    cfg = replace(make_config(), feeds=(Source(name="Odd", url=newsroom.url("/odd/rss.xml")),))
+    with Store(cfg.store_path) as store:
+        for n in range(4):
+            # the agreement's item: its description changes every fetch and its GUID every
+            # other; two unrelated stories share one GUID
+            newsroom.set_file("/odd/rss.xml", _feed([
+                (f"a-{n // 2}", "Baidu and Hunan sign", "/odd/a.html", f"Version {n}"),
+                ("shared", "Hunan weather", "/odd/b.html", "Rain."),
+                ("shared", "Hunan tea harvest", "/odd/c.html", "Tea."),
+            ]), "application/rss+xml; charset=utf-8")
+            report = poll_once(cfg, store)
+            assert report.failed == 0
+            if n == 0:
+                assert report.new_articles == 3 and report.new_agreements == 1
+            else:
+                assert report.new_articles == 0 and report.new_agreements == 0
+        assert store.count("articles") == 3  # both stories sharing a GUID are kept
+        assert store.count("agreements") == 1 and store.count("agreement_articles") == 1
+
+
+def test_error_storm_backs_off_honours_retry_after_and_recovers(make_config, newsroom):
+    from monitor.store import parse_iso
+
+    state = {"status": 503, "retry": "120"}
+    feed_body = httpx.get(newsroom.url("/wire/rss.xml")).content
+
+    def storm(h):
+        if state["status"] != 200:
+            h.send_response(state["status"])
+            if state["retry"]:
+                h.send_header("Retry-After", state["retry"])
+            h.send_header("Content-Length", "0")
+            h.end_headers()
+            return
+        h.send_response(200)
+        h.send_header("Content-Type", "application/rss+xml")
+        h.send_header("Content-Length", str(len(feed_body)))
+        h.end_headers()
+        h.wfile.write(feed_body)
+    newsroom.add_route("/storm.xml", storm)
+    clock = {"now": datetime(2026, 1, 1, tzinfo=UTC)}
+    cfg = replace(make_config(poll={"interval": "10m"}),
+                  feeds=(Source(name="Storm", url=newsroom.url("/storm.xml")),))
+    waits = []
+    with Store(cfg.store_path) as store:
+        for status, retry in ((503, "120"), (502, None), (500, None), (429, "7200"), (200, None)):
+            state.update(status=status, retry=retry)
+            poll_once(cfg, store, clock=lambda: clock["now"])
+            row = next(store.db.table("feeds").rows_where("name = 'Storm'"))
+            waits.append((parse_iso(row["next_poll_at"]) - clock["now"]).total_seconds())
+            if status != 200:
+                assert row["state"] == "failing" and row["last_status"] == status
+            clock["now"] += timedelta(hours=2)
+        assert [row["failures"] for row in store.db.table("feeds").rows] == [0]
+        assert row["state"] == "ok" and row["last_error"] is None
+    assert waits[0] == 600  # Retry-After 120 s is shorter than the interval's backoff
+    assert waits[1] == 1200 and waits[2] == 2400  # doubling
+    assert waits[3] == 7200  # Retry-After 2 h is longer than the 80 min backoff: honoured
+    assert 600 <= waits[4] <= 600 * 1.1  # recovered: the plain interval plus jitter

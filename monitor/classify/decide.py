@@ -157,6 +157,8 @@ def _facts(doc: Doc, s: Sentence) -> _Facts:
     apply_dates(doc, s, clusters, doc.published)
     witness = next((doc.text[h.start:h.end] for h in s.hedges
                     if h.infos[0].kind == "witness"), None)
+    if witness and _official_signs(doc, s, clusters):
+        witness = None  # a vice governor signs while the Party secretary looks on
     undone = next((doc.text[h.start:h.end] for h in s.hedges
                    if h.infos[0].kind in ("undone", "denied")), None) if clusters else None
     best = None
@@ -166,6 +168,45 @@ def _facts(doc: Doc, s: Sentence) -> _Facts:
             STRENGTH_RANK[c.strength] if c.strength != "noun" else 0.5,
             c.date is None, c.start))
     return _Facts(clusters, best, witness, undone)
+
+
+_SIGNER_BY = re.compile(r"\bby\b(?:\s+[\w'.-]+){1,5}\s*$")
+_SIGNER_STOP = re.compile(r"[,;:()\"，。；：、（）]|\b(?:said|says|told|announced|announces|"
+                          r"noted|added|stated|confirmed|met|meets|while|as|after|before|when|"
+                          r"who|which|that)\b")
+
+
+def _official_signs(doc: Doc, s: Sentence, clusters: list[Cluster]) -> bool:
+    """An official (vice governor, mayor, 副省长, 副市长 ...) who signs, not one who looks
+    on: "signed ... by a vice governor", "Vice Mayor Li and Huawei's X signed",
+    副省长王某与华为代表签署. Then the government is a party whoever else attends."""
+    verbs = [h for c in clusters if c.strength == "verb" for h, i in c.members
+             if i.strength == "verb"]
+    if not verbs:
+        return False
+    officials = [h for h in s.words if any(
+        i.kind in ("form", "anaphor", "prefix") and i.role == "officials" for i in h.infos)]
+    witness = [h for h in s.hedges if h.infos[0].kind == "witness"]
+    low = doc.low
+    for o in officials:
+        for v in verbs:
+            if v.end <= o.start:  # signed ... by the vice governor
+                gap = low[v.end:o.start]
+                if s.zh or not _SIGNER_BY.search(gap) or len(gap.split()) > 10:
+                    continue
+            elif o.end <= v.start:  # the vice governor ... signed; 副省长...签署
+                gap = low[o.end:v.start]
+                if len(gap) > (20 if s.zh else 70):
+                    continue
+            else:
+                continue
+            if _SIGNER_STOP.search(gap):
+                continue
+            lo, hi = min(o.end, v.end), max(o.start, v.start)
+            if any(lo <= w.start < hi for w in witness):
+                continue
+            return True
+    return False
 
 
 def candidates(doc: Doc, rules: Rules, finder, threshold: float) -> list[Raw]:
