@@ -36,6 +36,10 @@ lint: install
 
 eval: install
 	$(BIN)/python -m monitor.classify.evaluate tests/data/dev_en_a.jsonl tests/data/dev_en_b.jsonl tests/data/dev_zh.jsonl
+	@echo "--- held-out set 1 (scored blind once, then tuned on)"
+	$(BIN)/python -m monitor.classify.evaluate --quiet tests/heldout/heldout_en.jsonl tests/heldout/heldout_zh.jsonl
+	@echo "--- held-out set 2 (scored blind once, then tuned on)"
+	$(BIN)/python -m monitor.classify.evaluate --quiet tests/heldout2/heldout2_en.jsonl tests/heldout2/heldout2_zh.jsonl
 
 bench: install
 	$(BIN)/python bench/bench_classify.py

@@ -1,7 +1,8 @@
 """Precision, recall and date floors on the labelled development sets (they only go up).
 
-Measured when these floors were set (English 160 articles, Chinese 110):
-English P 0.991 R 1.000 F1 0.995, dates 1.000; Chinese P 1.000 R 1.000 F1 1.000, dates 1.000.
+Measured when these floors were set on the development set (English 160 articles, Chinese
+110): English P 0.991 R 1.000 F1 0.995, dates 1.000; Chinese P 1.000 R 1.000 F1 1.000, dates
+1.000. With the two former held-out sets added (English 230, Chinese 200): the same or better.
 The floors sit below that so that a new rule may trade a case or two; the held-out set,
 which nobody tuned on, is the real measure.
 """
@@ -15,8 +16,12 @@ import pytest
 from monitor.classify import load_rules
 from monitor.classify.evaluate import evaluate, main, read_rows
 
-DATA = Path(__file__).resolve().parent / "data"
-FILES = {"en": sorted(DATA.glob("dev_en*.jsonl")), "zh": sorted(DATA.glob("dev_zh*.jsonl"))}
+TESTS = Path(__file__).resolve().parent
+DATA = TESTS / "data"
+# The development set, plus the two sets that were first scored blind (tests/heldout and
+# tests/heldout2; README, "The classifier") and then tuned on: all keep their floors.
+FILES = {"en": sorted([*DATA.glob("dev_en*.jsonl"), *TESTS.glob("heldout*/heldout*_en.jsonl")]),
+         "zh": sorted([*DATA.glob("dev_zh*.jsonl"), *TESTS.glob("heldout*/heldout*_zh.jsonl")])}
 FLOORS = {  # precision, recall, F1, date accuracy
     "en": (0.95, 0.96, 0.96, 0.95),
     "zh": (0.96, 0.96, 0.96, 0.95),

@@ -211,7 +211,8 @@ def find_dates(norm: str, low: str, pub: date | None) -> list[DateMention]:
     return out
 
 
-_ALTERNATIVES = ("iso", "zymd", "zym", "zmd", "zdec", "zy", "mdy", "dmy", "my", "wd", "dby", "today",
+_ALTERNATIVES = ("iso", "zymd", "zym", "zmd", "zdec", "zy", "mdy", "dmy", "my", "wd", "dby",
+                 "today",
                  "yday", "prev1", "prevn", "next1", "after", "same", "future", "vague", "zday",
                  "zwk", "zrel",
                  "zvague", "zyear", "zd", "dec", "yr")
