@@ -72,3 +72,11 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def rules():
+    """The built-in classifier rules, loaded once for the whole run."""
+    from monitor.classify import load_rules
+
+    return load_rules()

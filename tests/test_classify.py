@@ -18,9 +18,6 @@ DATA = Path(__file__).resolve().parent / "data"
 PUB = date(2019, 10, 14)  # a Monday
 
 
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def found(rules, text: str, published: date | None = PUB, title: str = "") -> set:

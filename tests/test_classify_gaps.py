@@ -20,7 +20,7 @@ from datetime import date
 
 import pytest
 
-from monitor.classify import classify, load_rules
+from monitor.classify import classify
 from monitor.classify.dates import find_dates
 from monitor.types import Article
 
@@ -28,9 +28,6 @@ PUB = date(2019, 10, 14)
 D = date
 
 
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def got(rules, title: str, text: str) -> set:

@@ -13,16 +13,13 @@ from datetime import date
 
 import pytest
 
-from monitor.classify import classify, explain, load_rules
+from monitor.classify import classify, explain
 from monitor.types import Article
 
 PUB = date(2019, 10, 14)  # a Monday
 D = date
 
 
-@pytest.fixture(scope="module")
-def rules():
-    return load_rules()
 
 
 def got(rules, title: str, text: str, published: date | None = PUB) -> set:

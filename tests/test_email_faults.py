@@ -38,6 +38,8 @@ from monitor.errors import DeliveryError
 from monitor.store import Store
 from monitor.types import Agreement
 
+from .conftest import free_port
+
 USER = "digest"
 PASSWORD = "Pa55-w0rd-N0t-In-Logs"  # what the server expects
 WRONG = "Wr0ng-Secret-Never-Logged"  # what the 535 scenario sends
@@ -109,10 +111,6 @@ def authenticator(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=ok, handled=False)  # aiosmtpd answers 535
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -334,15 +334,6 @@ def test_canonical_lists_are_what_the_brief_says():
     assert len(CANONICAL_COMPANIES) >= 20 and "Alibaba" in CANONICAL_COMPANIES
 
 
-@pytest.fixture(scope="module")
-def rules():
-    try:
-        from monitor.classify import load_rules
-    except ImportError as exc:  # being written: the other tests here still run
-        pytest.skip(f"monitor.classify is not importable yet: {exc}")
-    return load_rules()
-
-
 SOUP = st.lists(st.one_of(st.sampled_from(VOCAB), st.sampled_from(GLUE), NASTY_TEXT,
                           ANY_TEXT), max_size=60).map("".join)
 ARTICLE_TEXT = st.one_of(SOUP, st.text(max_size=500), st.lists(SOUP, max_size=4).map("\n".join))

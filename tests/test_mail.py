@@ -32,6 +32,8 @@ from monitor.mail import (
 )
 from monitor.types import Agreement, DigestItem, SourceLink
 
+from .conftest import free_port
+
 SENDER = "Monitor <monitor@example.org>"
 READER = "reader@example.org"
 USER = "digest"
@@ -43,10 +45,6 @@ NOW = datetime(2024, 5, 2, 0, 30, tzinfo=UTC)
 # -- servers ----------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Recorder:

@@ -15,7 +15,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +33,8 @@ from monitor.errors import StoreError
 from monitor.pipeline import make_executor, poll_once
 from monitor.scheduler import Daemon
 from monitor.store import Store
+
+from .conftest import free_port
 
 TABLES = ("articles", "agreements", "agreement_articles", "polls", "articles_fts", "digests")
 
@@ -83,10 +84,6 @@ class WriteLock:
 # -- readers and writers ----------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
