@@ -29,7 +29,6 @@ import tomllib
 from datetime import date
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
