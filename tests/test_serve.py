@@ -16,7 +16,7 @@ from .conftest import free_port
 
 pytestmark = pytest.mark.slow
 
-
+HOSTILE = "<script>alert('x')</script><img src=x onerror=alert(1)>"
 
 
 @pytest.fixture
@@ -24,6 +24,10 @@ def served_store(make_config):
     cfg = make_config()
     with Store(cfg.store_path) as store:
         poll_once(cfg, store)
+        with store.transaction():  # an article whose title and text carry markup
+            store.add_article({"url": "https://hostile.example/a", "title": HOSTILE,
+                               "text": f"{HOSTILE} javascript:alert(2)",
+                               "fetched_at": "2026-01-01T00:00:00+00:00"})
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "monitor.cli", "serve", "--db",
                              str(cfg.store_path), "--port", str(port)],
@@ -68,3 +72,12 @@ def test_datasette_api_and_search(served_store):
     assert {r["company"] for r in by_company} >= {"Alibaba", "Tencent"}
     meta = httpx.get(f"{base}/agreements.json", timeout=10).json()
     assert "facet_results" in meta or meta.get("rows")
+
+
+def test_markup_in_articles_is_inert_in_datasette(served_store):
+    base, _ = served_store
+    page = httpx.get(f"{base}/articles", params={"_search": "alert"}, timeout=10)
+    assert page.status_code == 200
+    assert "alert(&#39;x&#39;)" in page.text or "alert(&#x27;x&#x27;)" in page.text
+    assert HOSTILE not in page.text and "<script>alert" not in page.text
+    assert "<img src=x onerror" not in page.text
