@@ -163,8 +163,9 @@ def test_kill_9_poll_twenty_times_then_the_store_is_as_one_clean_poll(tmp_path, 
         landed["wrote" if polls > polls_before else "mid-poll" if fetched else
                "before fetching"] += 1
         polls_before = polls
-    # kills landed all over: before the first request, mid-poll, and around the write
-    assert landed["mid-poll"] + landed["before fetching"] >= 3 and landed["wrote"] >= 1, landed
+    # not vacuous: kills landed before the poll's write committed (where they could leave a
+    # half-written store); how many landed after it depends on the machine's load
+    assert landed["mid-poll"] + landed["before fetching"] >= 3, landed
 
     clean = subprocess.run(poll_command(config), capture_output=True, text=True, timeout=60)
     assert clean.returncode == 0, clean.stderr
