@@ -369,10 +369,10 @@ def _resolve(kind: str, m: re.Match, norm: str, pub: date | None, prev: date | N
                                                    else 9))
     if kind == "zdec":
         # 2010年代, 90年代末, 八十年代
-        n = _zh_number(m["zdec_y"])
-        if n is None or n % 10:
+        decade = _zh_number(m["zdec_y"])
+        if decade is None or decade % 10:
             return None
-        y = n if n >= 1000 else (2000 + n if n < 30 else 1900 + n)
+        y = decade if decade >= 1000 else (2000 + decade if decade < 30 else 1900 + decade)
         tail = m["zdec_t"] or ""
         return ("date.decade", "year", None, y + (3 if tail.startswith("初") else
                                                    6 if tail.startswith("中") else 9))
