@@ -186,6 +186,8 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "stale_after": Setting(_positive_duration, 14 * 86400.0,
                                "a source whose newest item is older is shown stale"),
         "backoff_max": Setting(_positive_duration, 86400.0, "longest wait after failures"),
+        "store_retry_max": Setting(_positive_duration, 900.0,
+                                   "longest wait after polls that could not write the store"),
         "jitter": Setting(_float01, 0.1, "random share of the interval added to each poll"),
         "workers": Setting(_int(0), 0, "processes for parsing and classifying (0: one per core)"),
     },
@@ -202,6 +204,9 @@ SETTINGS: dict[str, dict[str, Setting]] = {
                            "subject; {count} and {date} are filled in"),
         "outbox": Setting(_str, "var/outbox", "folder for .eml files when [smtp] has no host"),
         "send_empty": Setting(_bool, False, "send a digest even when nothing is new"),
+        "retry_min": Setting(_positive_duration, 300.0,
+                             "wait after a failed digest before the next try (then doubling)"),
+        "retry_max": Setting(_positive_duration, 3600.0, "longest wait between digest tries"),
     },
     "smtp": {
         "host": Setting(_str, "", "SMTP server; empty writes to the outbox instead"),

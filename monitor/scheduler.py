@@ -14,9 +14,9 @@ last digest sent; so a daemon that was down, or a clock that jumped years
 ahead, sends one digest, never a catch-up storm; a clock set back a day lives
 that day again and sends its digest at the slot. Slots are compared in UTC, so
 a daylight-saving change neither skips nor doubles a day. A failed digest is
-retried after ``DIGEST_RETRY_MIN`` seconds, doubling to ``DIGEST_RETRY_MAX``; a
-poll that failed as a whole (the store is locked, read-only or full) is retried
-after one tick, doubling to ``POLL_RETRY_MAX``, not refetched at every tick.
+retried after ``[digest] retry_min``, doubling to ``[digest] retry_max``; a poll
+that failed as a whole (the store is locked, read-only or full) is retried after
+one tick, doubling to ``[poll] store_retry_max``, not refetched at every tick.
 APScheduler works from the wall clock too: its tick triggers never catch up
 missed runs one by one (a jump of years would compute millions of them), and
 when the daemon sees the wall clock leave the monotonic clock by more than
@@ -55,9 +55,6 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 DIGEST_CHECK = 30.0  # seconds between two digest decisions
-DIGEST_RETRY_MIN = 300.0  # seconds after a failed digest before the next try ...
-DIGEST_RETRY_MAX = 3600.0  # ... doubling up to this
-POLL_RETRY_MAX = 900.0  # longest wait after polls that failed as a whole (store errors)
 CLOCK_JUMP = 120.0  # seconds the wall clock may drift from the monotonic clock unnoticed
 
 
@@ -89,7 +86,7 @@ def digest_overdue(now: datetime, at: dtime, tz: str, last_digest: datetime | No
 
 def digest_due(now: datetime, at: dtime, tz: str, *, last_sent: datetime | None,
                previous_check: datetime | None, first_poll: datetime | None = None,
-               failed_at: datetime | None = None, retry_delay: float = DIGEST_RETRY_MIN
+               failed_at: datetime | None = None, retry_delay: float = 300.0
                ) -> bool:
     """Whether to send the digest now (pure; the daemon asks every ``DIGEST_CHECK`` seconds).
 
@@ -194,7 +191,7 @@ class Daemon:
         A poll fails as a whole only when its writes fail (a locked, read-only or
         full store): the sources stay due, so polling again at the next tick would
         fetch every one of them again each tick. The wait doubles from one tick up
-        to ``POLL_RETRY_MAX`` and is measured on the monotonic clock.
+        to ``[poll] store_retry_max`` and is measured on the monotonic clock.
         """
         if self.stop.is_set() or time.monotonic() < self._poll_retry_at:
             return
@@ -205,7 +202,8 @@ class Daemon:
             self._poll_failures = 0
         except MonitorError as exc:
             self._poll_failures += 1
-            delay = min(POLL_RETRY_MAX, poll_tick(self.cfg) * 2 ** (self._poll_failures - 1))
+            delay = min(self.cfg.poll.store_retry_max,
+                        poll_tick(self.cfg) * 2 ** (self._poll_failures - 1))
             self._poll_retry_at = time.monotonic() + delay
             log.error("poll failed: %s (next poll in %.0fs)", exc, delay)
         except Exception:
@@ -230,7 +228,8 @@ class Daemon:
         return False
 
     def _retry_delay(self) -> float:
-        return min(DIGEST_RETRY_MAX, DIGEST_RETRY_MIN * 2 ** max(0, self._failures - 1))
+        d = self.cfg.digest
+        return min(d.retry_max, d.retry_min * 2 ** max(0, self._failures - 1))
 
     def digest_tick(self) -> bool:
         """Decide with ``digest_due`` and send when due; True when a digest was attempted."""
