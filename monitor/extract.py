@@ -116,6 +116,25 @@ def declared_codecs(body: bytes, content_type: str | None = None) -> list[str]:
     return found
 
 
+_WESTERN_DEFAULTS: Final = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
+_MIN_HAN: Final = 10  # Han characters that make a GB18030 reading of the bytes convincing
+
+
+def _is_western_default(codec: str) -> bool:
+    try:
+        return codecs.lookup(codec).name in _WESTERN_DEFAULTS
+    except LookupError:
+        return False
+
+
+def _chinese_gb18030(body: bytes) -> str | None:
+    """The bytes as GB18030 when they decode strictly and hold real Chinese text, else None."""
+    text = _try_decode(body, "gb18030")
+    if text is None or len(_HAN_RE.findall(text)) < _MIN_HAN:
+        return None
+    return text
+
+
 def _try_decode(body: bytes, codec: str) -> str | None:
     """``body`` decoded strictly with ``codec`` (or its permissive sibling), else None."""
     for name in _SIBLINGS.get(codec, (codec,)):
@@ -158,7 +177,13 @@ def decode_as(body: bytes, content_type: str | None = None) -> tuple[str, str]:
         return text, "utf-8"
     declared = declared_codecs(body, content_type)
     for codec in declared:
-        if codec != "utf-8" and (text := _try_decode(body, codec)) is not None:
+        if codec == "utf-8":
+            continue
+        if _is_western_default(codec) and (text := _chinese_gb18030(body)) is not None:
+            # ISO-8859-1 is many servers' default label and decodes any bytes at all, so it
+            # proves nothing; bytes that read as GB18030 Chinese are Chinese.
+            return text, "gb18030"
+        if (text := _try_decode(body, codec)) is not None:
             return text, codec
     if _mostly_utf8(body):
         return body.decode("utf-8", errors="replace"), "utf-8"

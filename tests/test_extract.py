@@ -352,3 +352,28 @@ def test_extract_page_raises_only_extract_error(body: bytes, url: str | None) ->
     except ExtractError:
         return
     assert isinstance(page, Page) and page.text
+
+
+def test_gbk_served_as_iso_8859_1_is_read_as_chinese():
+    """Many Java servers label everything ISO-8859-1; that label decodes any bytes, so the
+    bytes win when they read as GB18030 Chinese."""
+    from monitor.extract import decode_as
+    from monitor.feeds import parse_feed
+
+    html = ("<html><head><title>河北省政府与阿里巴巴签署战略合作协议</title></head><body><p>"
+            "河北省人民政府与阿里巴巴集团在石家庄签署数字经济战略合作协议。</p></body></html>")
+    assert decode_as(html.encode("gbk"), "text/html; charset=ISO-8859-1") == (html, "gb18030")
+    feed = ('<?xml version="1.0"?><rss version="2.0"><channel><title>北方商报</title>'
+            "<item><title>腾讯与河北省政府签署战略合作协议，双方将在云计算领域合作</title>"
+            "<link>http://x.example/a</link></item></channel></rss>").encode("gbk")
+    result = parse_feed(feed, {"content-type": "application/rss+xml; charset=ISO-8859-1"},
+                        "http://x.example/rss")
+    assert result.entries[0].title == "腾讯与河北省政府签署战略合作协议，双方将在云计算领域合作"
+
+
+def test_latin_1_text_stays_latin_1():
+    from monitor.extract import decode_as
+
+    page = "<html><body><p>Le café de la gare est fermé à Noël, déjà très célèbre.</p></body></html>"
+    text, codec = decode_as(page.encode("latin-1"), "text/html; charset=ISO-8859-1")
+    assert text == page and codec in ("cp1252", "latin-1", "iso8859-1")
