@@ -171,31 +171,44 @@ class Fetcher:
 
     async def get(self, url: str, *, etag: str | None = None,
                   last_modified: str | None = None) -> Response:
-        """GET ``url``; raises FetchError (or a child) on any failure."""
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        try:
-            async with asyncio.timeout(self.settings.timeout):
-                return await self._get(url, etag, last_modified, started)
-        except TimeoutError:
-            raise FetchError(f"{url}: no complete answer within "
-                             f"{self.settings.timeout:g}s") from None
+        """GET ``url``; raises FetchError (or a child) on any failure.
 
-    async def _get(self, url: str, etag: str | None, last_modified: str | None,
-                   started: float) -> Response:
-        headers = {}
+        The deadline starts when the request leaves the queue (the global and per-host
+        limits), not when it joins it: a request waiting its turn has not been sent.
+        """
+        try:
+            return await self._get(url, etag, last_modified)
+        except TimeoutError:
+            raise FetchError(f"{redact(url)}: no complete answer within "
+                             f"{self.settings.timeout:g}s") from None
+        except FetchError as exc:
+            shown = redact(url)
+            if shown != url:  # credentials in the URL never reach a log or the store
+                exc.args = (str(exc).replace(url, shown),)
+            raise
+
+    async def _get(self, url: str, etag: str | None, last_modified: str | None) -> Response:
+        conditional = {}
         if etag:
-            headers["If-None-Match"] = etag
+            conditional["If-None-Match"] = etag
         if last_modified:
-            headers["If-Modified-Since"] = last_modified
+            conditional["If-Modified-Since"] = last_modified
         hops: list[str] = []
         current = url
+        origin = urlsplit(url).netloc.lower()
+        loop = asyncio.get_running_loop()
+        started: float | None = None
         while True:
             self.policy.check_url(current)
             host = (urlsplit(current).hostname or "").lower()
             sem = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+            # validators are for the server that issued them, not a host redirected to
+            headers = conditional if urlsplit(current).netloc.lower() == origin else {}
             async with self._global, sem:
-                status, resp_headers, body = await self._request(current, headers)
+                if started is None:
+                    started = loop.time()
+                async with asyncio.timeout_at(started + self.settings.timeout):
+                    status, resp_headers, body = await self._request(current, headers)
             if status in (301, 302, 303, 307, 308) and "location" in resp_headers:
                 if len(hops) >= self.settings.max_redirects:
                     raise FetchError(f"{url}: more than {self.settings.max_redirects} "
@@ -207,7 +220,6 @@ class Fetcher:
                 current = nxt
                 continue
             break
-        loop = asyncio.get_running_loop()
         response = Response(url=current, status=status, headers=resp_headers, body=body,
                             elapsed=loop.time() - started, redirects=tuple(hops))
         self._raise_for_status(url, response)
@@ -274,6 +286,15 @@ class Fetcher:
             raise ChallengeError(f"{url}: anti-bot challenge (HTTP {r.status})", status=r.status)
         retry = retry_after_seconds(r.headers.get("retry-after"))
         raise FetchError(f"{url}: HTTP {r.status}", status=r.status, retry_after=retry)
+
+
+def redact(url: str) -> str:
+    """``url`` without a user name or password in it."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"***@{host}").geturl()
 
 
 def _looks_like_challenge(body: bytes) -> bool:

@@ -165,3 +165,47 @@ def test_connection_refused_is_a_fetch_error():
     s.close()
     with pytest.raises(FetchError, match="cannot connect"):
         fetch(f"http://127.0.0.1:{port}/")
+
+
+def test_waiting_in_the_queue_does_not_count_against_the_deadline(newsroom):
+    def slow(h):
+        time.sleep(0.4)
+        h.send_response(200)
+        h.send_header("Content-Length", "2")
+        h.end_headers()
+        h.wfile.write(b"ok")
+    newsroom.add_route("/slow", slow)
+
+    async def six():
+        settings = FetchSettings(per_host=1, timeout=1.0)
+        async with Fetcher(settings, NetworkPolicy(allow=(newsroom.base_url[7:],))) as f:
+            return await asyncio.gather(*(f.get(newsroom.url("/slow")) for _ in range(6)))
+    # one at a time, 0.4 s each: the last waits 2 s in the queue but is answered in 0.4 s
+    assert [r.body for r in asyncio.run(six())] == [b"ok"] * 6
+
+
+def test_credentials_in_a_url_never_reach_the_error():
+    with pytest.raises(FetchError) as err:
+        fetch("http://reader:s3cret-token@127.0.0.1:9/feed",
+              policy=NetworkPolicy(allow=("127.0.0.1:9",)))
+    assert "s3cret-token" not in str(err.value) and "***@127.0.0.1:9" in str(err.value)
+
+
+def test_validators_are_not_sent_to_another_host(newsroom):
+    from monitor.demo.newsroom import Newsroom
+
+    with Newsroom() as other:
+        other.set_file("/feed.xml", "<rss version='2.0'><channel></channel></rss>",
+                       "application/rss+xml")
+        _route(newsroom, "/moved", status=301, headers={"Location": other.url("/feed.xml")})
+        policy = NetworkPolicy(allow=(newsroom.base_url[7:], other.base_url[7:]))
+
+        async def go():
+            async with Fetcher(FetchSettings(), policy) as f:
+                return await f.get(newsroom.url("/moved"), etag='"abc"', last_modified="x")
+        assert asyncio.run(go()).status == 200
+        deadline = time.monotonic() + 5
+        while not other.requests and time.monotonic() < deadline:
+            time.sleep(0.01)
+        sent = {k.lower() for k in other.requests[0].headers}
+        assert "if-none-match" not in sent and "if-modified-since" not in sent
