@@ -20,7 +20,7 @@ import click
 
 from . import __version__
 from .config import Config, load
-from .errors import ConfigError, LockedError, MonitorError
+from .errors import ConfigError, LockedError, MonitorError, RulesError
 
 log = logging.getLogger("monitor")
 
@@ -45,7 +45,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ConfigError, LockedError) as exc:
+        except (ConfigError, RulesError, LockedError) as exc:
             _fail(str(exc), 2)
         except MonitorError as exc:
             _fail(str(exc), 1)
@@ -167,7 +167,11 @@ def digest(ctx: click.Context, dry_run: bool, preview: str | None, force: bool) 
         if dry_run or preview:
             d = prepare(cfg, store, now)
             if preview:
-                Path(preview).write_text(d.html, encoding="utf-8")
+                try:
+                    Path(preview).write_text(d.html, encoding="utf-8")
+                except OSError as exc:
+                    raise ConfigError(f"{preview}: cannot write the preview: "
+                                      f"{exc.strerror or exc}") from None
                 click.echo(f"HTML preview of {len(d.agreement_ids)} agreement(s) written to "
                            f"{preview}")
             if dry_run:

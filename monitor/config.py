@@ -148,6 +148,29 @@ def _allow_entry(value: Any) -> tuple[str, ...]:
     return tuple(out)
 
 
+SUBJECT_FIELDS = {"count": 3, "date": "2026-01-01", "provinces": "Hebei", "companies": "Alibaba",
+                  "title": "title"}
+
+
+def _subject(value: Any) -> str:
+    """A subject template: only the fields the digest fills in ({count}, {date}, ...)."""
+    text = _str(value)
+    try:
+        text.format_map(SUBJECT_FIELDS)
+    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+        known = ", ".join("{" + k + "}" for k in SUBJECT_FIELDS)
+        raise ValueError(f"{value!r} is not a subject template ({type(exc).__name__}: "
+                         f"{exc}); known fields: {known}") from None
+    return text
+
+
+def _port(value: Any) -> int:
+    port = _int(1)(value)
+    if port > 65535:
+        raise ValueError(f"{port} is not a port (1 to 65535)")
+    return port
+
+
 def _http_url(value: Any) -> str:
     text = _str(value).strip()
     parts = urlsplit(text)
@@ -200,7 +223,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "timezone": Setting(_timezone, "Asia/Shanghai", "timezone of digest.time"),
         "to": Setting(_email_list, (), "recipients"),
         "from": Setting(_email, "monitor@localhost", "sender address"),
-        "subject": Setting(_str, "[monitor] {count} new agreement(s) — {date}",
+        "subject": Setting(_subject, "[monitor] {count} new agreement(s) — {date}",
                            "subject; {count} and {date} are filled in"),
         "outbox": Setting(_str, "var/outbox", "folder for .eml files when [smtp] has no host"),
         "send_empty": Setting(_bool, False, "send a digest even when nothing is new"),
@@ -210,7 +233,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
     },
     "smtp": {
         "host": Setting(_str, "", "SMTP server; empty writes to the outbox instead"),
-        "port": Setting(_int(1), 587, "SMTP port"),
+        "port": Setting(_port, 587, "SMTP port"),
         "security": Setting(_choice("starttls", "ssl", "none"), "starttls",
                             "starttls, ssl or none"),
         "username": Setting(_str, "", "login name; empty for no login"),

@@ -16,6 +16,8 @@ agreements) and both deliver it.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import fcntl
 import json
 import logging
@@ -129,8 +131,15 @@ def _send(cfg: Config, store: Store, now: datetime, smtp: SmtpSettings,
     resent = pending is not None
     if pending:
         ids = json.loads(pending["agreement_ids"] or "[]")
-        digest = prepare(cfg, store, now, ids)
         message_id, digest_id = pending["message_id"], pending["id"]
+        if pending.get("message"):  # the very message an earlier run may have delivered
+            msg = email.message_from_string(pending["message"], policy=email.policy.SMTP)
+            digest = Digest(subject=pending["subject"] or "", text="", html="",
+                            agreement_ids=tuple(ids))
+        else:  # a row from before messages were kept: render it again, same Message-ID
+            digest = prepare(cfg, store, now, ids)
+            msg = build_message(digest, sender=cfg.sender, to=to or [cfg.sender],
+                                message_id=message_id, now=now)
         log.info("resending digest %d (%s) that an earlier run did not confirm",
                  digest_id, message_id)
     else:
@@ -140,10 +149,11 @@ def _send(cfg: Config, store: Store, now: datetime, smtp: SmtpSettings,
             return DigestOutcome(digest=None)
         digest = prepare(cfg, store, now, ids)
         message_id = make_msgid(domain=_domain(cfg.sender))
+        msg = build_message(digest, sender=cfg.sender, to=to or [cfg.sender],
+                            message_id=message_id, now=now)
         digest_id = store.create_digest(now=now, subject=digest.subject, message_id=message_id,
-                                        recipients=to, agreement_ids=ids)
-    msg = build_message(digest, sender=cfg.sender, to=to or [cfg.sender], message_id=message_id,
-                        now=now)
+                                        recipients=to, agreement_ids=ids,
+                                        message=msg.as_string())
     delivery = deliver(msg, smtp, cfg.outbox_path)
     _pause_after_delivery()
     # Record who has it: after a partial refusal, only the recipients that accepted it.

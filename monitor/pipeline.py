@@ -144,6 +144,8 @@ def fetch_settings(cfg: Config, **overrides: Any) -> FetchSettings:
 def make_executor(cfg: Config) -> Executor:
     """The pool that parses, extracts and classifies; rules load once per worker."""
     rule_files = [str(cfg.resolve(p)) for p in cfg.classifier.rules]
+    # Load them here first: a bad rules file is one RulesError naming it, not a broken pool.
+    load_rules([Path(p) for p in rule_files])
     workers = cfg.poll.workers or os.cpu_count() or 1
     if workers <= 1:
         return ThreadPoolExecutor(1, initializer=_worker_init, initargs=(rule_files,))

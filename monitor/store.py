@@ -31,7 +31,7 @@ import sqlite_utils
 from .errors import StoreError
 from .types import Agreement, DigestItem, FailingSource, Source, SourceLink
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SAME_AGREEMENT_DAYS = 7
 CLOCK_SLACK = timedelta(minutes=5)  # a feed polled later than now + this: the clock went back
 
@@ -175,9 +175,17 @@ class Store:
                              f"monitor ({SCHEMA_VERSION}); upgrade monitor")
         if version == SCHEMA_VERSION:
             return
+        steps = {1: self._create_v1, 2: self._migrate_v2}
         with self.transaction():
-            self._create_v1()
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                steps[target]()
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _migrate_v2(self) -> None:
+        """v2: an index for entry URLs; digests keep the exact message they carry."""
+        self.db.table("articles").create_index(["entry_url"], if_not_exists=True)
+        if "message" not in self.db.table("digests").columns_dict:
+            self.db.table("digests").add_column("message", str)
 
     def _create_v1(self) -> None:
         db = self.db
@@ -446,13 +454,16 @@ class Store:
 
     @_translated
     def create_digest(self, *, now: datetime, subject: str, message_id: str,
-                      recipients: Sequence[str], agreement_ids: Sequence[int]) -> int:
+                      recipients: Sequence[str], agreement_ids: Sequence[int],
+                      message: str | None = None) -> int:
+        """A pending digest row; ``message`` is the whole message, resent as it is if the
+        send is not confirmed."""
         with self.transaction():
             return cast(int, self.db.table("digests").insert({
                 "created_at": iso(now), "sent_at": None, "transport": None,
                 "recipients": ", ".join(recipients), "subject": subject,
                 "message_id": message_id, "agreement_count": len(agreement_ids),
-                "agreement_ids": json.dumps(list(agreement_ids))}).last_pk)
+                "agreement_ids": json.dumps(list(agreement_ids)), "message": message}).last_pk)
 
     @_translated
     def mark_digest_sent(self, digest_id: int, *, now: datetime, transport: str,

@@ -158,3 +158,20 @@ def test_help_for_every_command():
                  ["feeds", "check", "--help"], ["serve", "--help"]):
         r = monitor(*args)
         assert r.returncode == 0 and "Usage:" in r.stdout, args
+
+
+def test_bad_rules_file_and_bad_preview_path_are_one_line_exit_2(polled, tmp_path):
+    path, cfg = polled
+    text = path.read_text()
+    bad = tmp_path / "bad-rules.toml"
+    bad.write_text("[[company]]\nid = 'x'\nnme = 'typo'\n")
+    for rules in ([str(tmp_path / "missing.toml")], [str(bad)]):
+        path.write_text(text + f"[classifier]\nrules = {json.dumps(rules)}\n")
+        r = monitor("--config", str(path), "poll")
+        assert r.returncode == 2, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+        assert Path(rules[0]).name in r.stderr
+    path.write_text(text)
+    r = monitor("--config", str(path), "digest", "--preview", str(tmp_path / "no" / "x.html"))
+    assert r.returncode == 2 and "cannot write the preview" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -87,6 +87,8 @@ BAD = {
     "bad toml": ("[poll\n", "not valid TOML"),
     "bad address": ("[digest]\nto = ['not an address']\n", "[digest] to: 'not an address' is not an email"),
     "bad allow": ("[poll]\nallow_private = ['host:port']\n", "is not a host, host:port or CIDR"),
+    "bad subject": ("[digest]\nsubject = '{foo} new'\n", "[digest] subject: '{foo} new' is not a subject template"),
+    "bad port": ("[smtp]\nport = 70000\n", "[smtp] port: 70000 is not a port"),
     "threshold range": ("[classifier]\nthreshold = 2\n", "[classifier] threshold: must be between 0 and 1"),
 }
 

@@ -488,6 +488,9 @@ def test_killed_after_acceptance_resends_once_with_the_same_message_id(
     assert again.returncode == 0, again.stderr
     assert "resending digest" in again.stderr
     assert handler.message_ids() == [first_mid, first_mid]  # one redelivery, same Message-ID
+    # and the very same message: same Date, same parts (the store kept what was sent)
+    first, second = (e.content for e in handler.envelopes[:2])
+    assert first.replace(b"\r\n", b"\n") == second.replace(b"\r\n", b"\n")
     with Store(tmp_path / "faults.db") as store:
         assert undigested(store) == set() and store.pending_digest() is None
         later = set(add_agreements(store, 2, T0 + timedelta(days=1), start=3))
