@@ -19,7 +19,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -277,6 +277,8 @@ class Poller:
                                            retry_after=getattr(exc, "retry_after", None),
                                            backoff_max=self.cfg.poll.backoff_max)))
             log.warning("source %s failed: %s", src.name, exc)
+        except BrokenExecutor:
+            raise  # the pool is gone: the whole poll stops, writes nothing, and is retried
         except Exception as exc:  # a bug: log it loudly, record it, let the others go on
             log.exception("source %s: internal error (a bug)", src.name)
             out.failed = True
@@ -323,6 +325,8 @@ class Poller:
         except MonitorError as exc:
             log.warning("article %s skipped: %s", entry.url, exc)
             return None
+        except BrokenExecutor:
+            raise
         except Exception:  # a bug in extraction or classification: this article only
             log.exception("article %s skipped: internal error (a bug)", entry.url)
             return None

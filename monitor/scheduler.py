@@ -37,7 +37,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -206,6 +206,14 @@ class Daemon:
                         poll_tick(self.cfg) * 2 ** (self._poll_failures - 1))
             self._poll_retry_at = time.monotonic() + delay
             log.error("poll failed: %s (next poll in %.0fs)", exc, delay)
+        except BrokenExecutor:
+            # a worker died (killed for memory, say): nothing was written; a new pool
+            # serves the next tick, and no source is charged with the failure
+            log.error("a parsing worker died; starting a new pool (nothing was written)")
+            old = self._executor
+            self._executor = make_executor(self.cfg)
+            if old is not None:
+                old.shutdown(wait=False, cancel_futures=True)
         except Exception:
             log.exception("poll crashed (a bug); the daemon carries on")
 
@@ -274,7 +282,7 @@ class Daemon:
                 for sig in (signal.SIGTERM, signal.SIGINT):
                     signal.signal(sig, lambda *_: self.stop.set())
             self._store().close()  # create or migrate the schema before the jobs start
-            executor = self._executor = make_executor(self.cfg)
+            self._executor = make_executor(self.cfg)
             tz = self.cfg.digest.timezone
             at = self.cfg.digest.time
             scheduler = BackgroundScheduler(timezone=tz, job_defaults={
@@ -303,6 +311,7 @@ class Daemon:
                 log.info("stopping")
                 self.stop.set()
                 scheduler.shutdown(wait=True)
-                executor.shutdown(wait=True, cancel_futures=True)
+                if self._executor is not None:
+                    self._executor.shutdown(wait=True, cancel_futures=True)
                 log.info("stopped")
         return 0

@@ -125,3 +125,36 @@ def test_poll_tick_follows_the_shortest_interval():
 
 def test_env_is_clean():
     assert "MONITOR_CONFIG" not in os.environ or os.environ["MONITOR_CONFIG"]
+
+
+def test_a_dead_parsing_worker_is_replaced(make_config):
+    """A worker killed mid-life (say, by the kernel for memory) breaks the pool; the next
+    poll tick starts a new one and nothing is charged to the sources."""
+    from monitor.pipeline import make_executor
+    from monitor.scheduler import Daemon
+    from monitor.store import Store
+
+    cfg = make_config(poll={"workers": 2})
+    daemon = Daemon(cfg)
+    daemon._executor = make_executor(cfg)
+    try:
+        pid = daemon._executor.submit(os.getpid).result(timeout=60)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # the pool notices the death
+            try:
+                daemon._executor.submit(os.getpid).result(timeout=5)
+            except Exception:
+                break
+            time.sleep(0.1)
+        broken = daemon._executor
+        daemon.poll_job()  # fails on the broken pool, writes nothing, makes a new pool
+        assert daemon._executor is not broken
+        with Store(cfg.store_path) as store:
+            assert store.count("articles") == 0
+            assert all(r["failures"] == 0 for r in store.db.table("feeds").rows)
+        daemon.poll_job()
+        with Store(cfg.store_path) as store:
+            assert store.count("articles") >= 30 and store.count("agreements") >= 4
+    finally:
+        daemon._executor.shutdown(wait=True, cancel_futures=True)
