@@ -260,7 +260,14 @@ class Poller:
                                    body_hash=feeds.body_hash(resp.body))
                 if result.newest:
                     out.updates["newest_item_at"] = iso(result.newest)
-                out.articles = await self._read_entries(feed, result.entries, fetcher)
+                out.articles, unread = await self._read_entries(feed, result.entries, fetcher)
+                if unread:
+                    # keep the old validators: the next poll reads this feed again in full
+                    # and retries the entries that could not be read this time
+                    log.info("source %s: %d new entries unread; retried next poll",
+                             src.name, unread)
+                    resp = replace(resp, headers={})
+                    out.updates["body_hash"] = feed.body_hash
             out.updates.update(
                 etag=resp.etag or feed.etag, last_modified=resp.last_modified or
                 feed.last_modified, last_ok_at=iso(now), last_error=None, failures=0,
@@ -290,7 +297,8 @@ class Poller:
         return out
 
     async def _read_entries(self, feed: FeedState, entries: Sequence[Entry],
-                            fetcher: Fetcher) -> list[ArticleResult]:
+                            fetcher: Fetcher) -> tuple[list[ArticleResult], int]:
+        """The new entries' articles, and how many new entries could not be read."""
         canon = {e.url: feeds.canonical_url(e.url) for e in entries}
         known_urls = self.store.known_urls(canon.values())
         known_guids = self.store.known_guids(feed.id, (e.guid for e in entries if e.guid))
@@ -306,7 +314,8 @@ class Poller:
             seen.add(key)
             fresh.append(e)
         results = await asyncio.gather(*(self._read_entry(feed, e, fetcher) for e in fresh))
-        return [r for r in results if r is not None]
+        read = [r for r in results if r is not None]
+        return read, len(results) - len(read)
 
     async def _read_entry(self, feed: FeedState, entry: Entry, fetcher: Fetcher
                           ) -> ArticleResult | None:

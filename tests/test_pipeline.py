@@ -306,3 +306,19 @@ def test_error_storm_backs_off_honours_retry_after_and_recovers(make_config, new
     assert waits[1] == 1200 and waits[2] == 2400  # doubling
     assert waits[3] == 7200  # Retry-After 2 h is longer than the 80 min backoff: honoured
     assert 600 <= waits[4] <= 600 * 1.1  # recovered: the plain interval plus jitter
+
+
+def test_an_entry_that_could_not_be_read_is_retried_next_poll(make_config, newsroom):
+    """A new entry with an unreachable page and nothing in the feed to fall back on is not
+    lost: the feed's validators are not kept, so the next poll reads it again."""
+    newsroom.set_file("/flaky/rss.xml", _feed([("f-1", "", "/flaky/a.html", "")]),
+                      "application/rss+xml; charset=utf-8")
+    cfg = replace(make_config(), feeds=(Source(name="Flaky", url=newsroom.url("/flaky/rss.xml")),))
+    with Store(cfg.store_path) as store:
+        report = poll_once(cfg, store)  # the page is 404 and the entry has no title or summary
+        assert report.failed == 0 and report.new_articles == 0
+        newsroom.set_file("/flaky/a.html", _page("Baidu and Hunan sign", SIGNED), "text/html")
+        report = poll_once(cfg, store)  # same feed bytes, same ETag: read again all the same
+        assert report.new_articles == 1 and report.new_agreements == 1
+        report = poll_once(cfg, store)  # and now it is known
+        assert report.not_modified == 1 and report.new_articles == 0
