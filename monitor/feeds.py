@@ -31,6 +31,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -215,6 +216,29 @@ def _when(struct) -> datetime | None:
         return None
 
 
+def _entry_time(e: Mapping) -> datetime | None:
+    """The entry's time in the publisher's own offset, so that its date is the publisher's
+    date (an item stamped 06:30 +0800 on the 14th was published on the 14th, not the 13th in
+    UTC): "yesterday" in its text resolves from that day. feedparser's parsed struct is UTC;
+    the offset comes from the raw string when it can be read."""
+    utc = _when(dict.get(e, "published_parsed") or dict.get(e, "updated_parsed"))
+    if utc is None:
+        return None
+    raw = dict.get(e, "published") or dict.get(e, "updated") or ""
+    local = None
+    if isinstance(raw, str) and raw.strip():
+        try:
+            local = parsedate_to_datetime(raw.strip())
+        except (TypeError, ValueError, IndexError):
+            try:
+                local = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+            except ValueError:
+                local = None
+    if local is None or local.tzinfo is None or local.utcoffset() is None:
+        return utc
+    return utc.astimezone(local.tzinfo)  # the same instant, the publisher's clock
+
+
 def parse_feed(body: bytes, headers: Mapping[str, str], url: str,
                max_entries: int = 50) -> FeedResult:
     """RSS or Atom bytes -> entries, newest first. ParseError if it is not a feed.
@@ -265,7 +289,7 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str,
         entries.append(Entry(
             url=link, guid=guid,
             title=_plain(e.get("title") or "", (e.get("title_detail") or {}).get("type")),
-            published=_when(dict.get(e, "published_parsed") or dict.get(e, "updated_parsed")),
+            published=_entry_time(e),
             summary=_SURROGATE.sub("\ufffd", summary)))
     entries.sort(key=lambda x: x.published or datetime.min.replace(tzinfo=UTC), reverse=True)
     dates = [x.published for x in entries if x.published]

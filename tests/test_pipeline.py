@@ -322,3 +322,23 @@ def test_an_entry_that_could_not_be_read_is_retried_next_poll(make_config, newsr
         assert report.new_articles == 1 and report.new_agreements == 1
         report = poll_once(cfg, store)  # and now it is known
         assert report.not_modified == 1 and report.new_articles == 0
+
+
+def test_relative_dates_resolve_from_the_publishers_own_day():
+    """An item stamped 06:30 +0800 on 14 October was published on the 14th in Beijing (the
+    13th in UTC): 昨日 in its text is the 13th, not the 12th."""
+    from monitor import pipeline
+    from monitor.feeds import parse_feed
+
+    rss = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+           "<item><title>腾讯与广东省政府签署战略合作协议</title><link>http://x.example/a</link>"
+           "<pubDate>Mon, 14 Oct 2019 06:30:00 +0800</pubDate><description>"
+           "腾讯公司昨日与广东省人民政府在广州签署全面战略合作协议，双方将在数字政府领域深化合作。"
+           "</description></item></channel></rss>").encode()
+    entry = parse_feed(rss, {"content-type": "application/rss+xml"}, "http://x.example/rss").entries[0]
+    assert entry.published.date().isoformat() == "2019-10-14"
+    pipeline._worker_init([])
+    result = pipeline._work_article(entry, None, None, entry.url, "zh", 0.5, "not fetched")
+    assert result.row["published_at"] == "2019-10-13T22:30:00+00:00"  # stored in UTC
+    assert [(a.province, a.signed_on.isoformat()) for a in result.agreements] == [
+        ("Guangdong", "2019-10-13")]

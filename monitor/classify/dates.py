@@ -36,6 +36,8 @@ _YEAR = r"(?:19|20)\d\d"
 
 _DATE_RE = re.compile("|".join([
     rf"(?P<iso>(?P<iso_y>{_YEAR})[-/.](?P<iso_m>[01]?\d)[-/.](?P<iso_d>[0-3]?\d))(?!\d)",
+    # "(2016-09)", "2016/09": a year and a month, as teaser lines and archives write them
+    rf"(?P<isom>(?P<isom_y>{_YEAR})[-/.](?P<isom_m>0?[1-9]|1[0-2]))(?![\d%]|[-/.]\d)",
     rf"(?P<zymd>(?P<zymd_y>\d{{4}}|[〇零一二三四五六七八九]{{4}})\s*年\s*(?P<zymd_m>{_ZN})\s*月"
     rf"\s*(?P<zymd_d>{_ZN})\s*[日号])",
     r"(?P<zym>(?P<zym_y>\d{4})\s*年\s*(?P<zym_m>\d{1,2})\s*月)",
@@ -73,7 +75,7 @@ _DATE_RE = re.compile("|".join([
     rf"|(?<=the )|(?<=early )|(?<=late )|(?<=mid-))(?P<yr_y>{_YEAR})(?!\d|\s*年))",
 ]))
 
-_ASCII_GROUPS = frozenset({"dec", "iso", "mdy", "dmy", "my", "wd", "dby", "today", "yday", "prev1",
+_ASCII_GROUPS = frozenset({"dec", "iso", "isom", "mdy", "dmy", "my", "wd", "dby", "today", "yday", "prev1",
                            "prevn", "next1", "after", "same", "future", "vague", "yr"})
 
 
@@ -211,7 +213,7 @@ def find_dates(norm: str, low: str, pub: date | None) -> list[DateMention]:
     return out
 
 
-_ALTERNATIVES = ("iso", "zymd", "zym", "zmd", "zdec", "zy", "mdy", "dmy", "my", "wd", "dby",
+_ALTERNATIVES = ("iso", "isom", "zymd", "zym", "zmd", "zdec", "zy", "mdy", "dmy", "my", "wd", "dby",
                  "today",
                  "yday", "prev1", "prevn", "next1", "after", "same", "future", "vague", "zday",
                  "zwk", "zrel",
@@ -244,6 +246,8 @@ def _resolve(kind: str, m: re.Match, norm: str, pub: date | None, prev: date | N
 
     if kind == "iso":
         return day(_day(int(m["iso_y"]), int(m["iso_m"]), int(m["iso_d"])), "date.absolute")
+    if kind == "isom":
+        return ("date.month", "month", None, int(m["isom_y"]), int(m["isom_m"]))
     if kind == "zymd":
         y, mo, d = (_zh_number(m["zymd_y"]), _zh_number(m["zymd_m"]), _zh_number(m["zymd_d"]))
         if y is None or mo is None or d is None:

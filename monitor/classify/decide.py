@@ -361,6 +361,13 @@ def _states_date(doc: Doc, s: Sentence) -> bool:
                and not is_reported(doc, s, d) for d in s.dates)
 
 
+def _vague_date(doc: Doc, s: Sentence) -> bool:
+    """The sentence says when, but only vaguely (日前, 近日, "recently", "this week"): it
+    must not borrow a day from the sentences before."""
+    return any(d.rule == "date.vague" and not d.future and not is_dateline(doc, s, d)
+               for d in s.dates)
+
+
 def _inherit_dates(doc: Doc, raws: list[Raw], facts: list[_Facts]) -> None:
     """An agreement with no date of its own takes the day the sentences just before it
     name ("On Monday the governor met ... The two sides signed ...")."""
@@ -380,6 +387,8 @@ def _inherit_dates(doc: Doc, raws: list[Raw], facts: list[_Facts]) -> None:
             continue  # "Organisers did not say on which day ..."
         if _states_date(doc, here):
             continue  # a date stated in the sentence wins over one from before
+        if _vague_date(doc, here):
+            continue  # 日前, 近日, "recently": the sentence gives its own time, an unknown one
         first = max(0, min(raw.source, raw.sentence - INHERIT_SENTENCES))
         for j in range(raw.sentence - 1, first - 1, -1):
             s = doc.sentences[j]

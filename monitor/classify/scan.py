@@ -54,10 +54,14 @@ def scan(article: Article, rules: Rules) -> Doc:
     if not sents:
         return doc
 
+    teasers = _teasers(low, title_end)
+
     def assign(hits, attr: str) -> None:
         for h in hits:
             i = bisect_right(starts, h.start) - 1
             if i >= 0 and h.end <= sents[i].end:
+                if teasers and any(a <= h.start < b for a, b in teasers):
+                    continue  # the headline of another article
                 getattr(sents[i], attr).append(h)
 
     assign(rules.companies.find(low, norm), "companies")
@@ -81,6 +85,43 @@ def scan(article: Article, rules: Rules) -> Doc:
         found = find_dates(norm[:last], low[:last], anchor)
     assign(found, "dates")
     return doc
+
+
+# "Related:", 相关阅读, 【相关】, "Read more": the lines after it (or the rest of its own
+# line) are the headlines of other articles, not news of this one
+_TEASER_HEAD = re.compile(
+    r"[ \t]*(?:[-*•·▶►>【\[(（]\s*)?(?:related(?: (?:stories|articles|news|reading|links|"
+    r"coverage|content|posts))?|see also|read more|more on this|more from|also read|you may "
+    r"also like|recommended(?: reading| stories)?|further reading|相关阅读|延伸阅读|推荐阅读|"
+    r"相关新闻|相关报道|相关链接|相关文章|相关稿件|更多阅读|阅读更多|扩展阅读|拓展阅读|往期回顾|"
+    r"往期推荐|猜你喜欢|相关)(?:\s*[】\])）]\s*(?:[:：>»|]|[-–—]+)?|\s*(?:[:：>»|]|[-–—]+)|\s*$)[ \t]*")
+_TEASER_LINE_MAX = 120  # a headline is short and does not run on into paragraphs
+
+
+def _teasers(low: str, title_end: int) -> list[tuple[int, int]]:
+    """Spans of lines that list other articles: a line that opens with a teaser marker
+    ("Related:", 相关阅读：, 【相关】) and, when the marker stands alone or ends its line,
+    the short lines that follow it."""
+    out: list[tuple[int, int]] = []
+    at = title_end
+    n = len(low)
+    listing = False
+    while at < n:
+        nl = low.find("\n", at)
+        end = n if nl < 0 else nl
+        line = low[at:end]
+        m = _TEASER_HEAD.match(line)
+        stripped = line.strip()
+        if m is not None and stripped:
+            out.append((at, end))
+            listing = True
+        elif listing:
+            if len(stripped) > _TEASER_LINE_MAX or stripped.endswith(("。", ".", "！", "？")):
+                listing = False
+            elif stripped:
+                out.append((at, end))
+        at = end + 1
+    return out
 
 
 _DATELINE_TAIL = re.compile(r"\s*(?:\([^)]{0,40}\)|/[^/]{0,40}/)?\s*(?:-|--|—|–)")
