@@ -140,8 +140,12 @@ def _allow_entry(value: Any) -> tuple[str, ...]:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:
-            has_port = ":" in item and "]" not in item
-            host, _, port = item.rpartition(":") if has_port else (item, "", "")
+            if item.startswith("["):  # [IPv6] or [IPv6]:port
+                host, _, rest = item[1:].partition("]")
+                port = rest[1:] if rest.startswith(":") else rest
+            else:
+                has_port = ":" in item
+                host, _, port = item.rpartition(":") if has_port else (item, "", "")
             if not host or (port and not port.isdigit()):
                 raise ValueError(f"{item!r} is not a host, host:port or CIDR") from None
         out.append(item)

@@ -76,17 +76,30 @@ class NetworkPolicy:
     allow: tuple[str, ...] = ()
     schemes: tuple[str, ...] = ("http", "https")
 
+    @staticmethod
+    def _entry(entry: str) -> tuple[str, int | None] | None:
+        """An allow entry as (host, port or None); None for a CIDR. Forms: "host",
+        "host:port", "1.2.3.4:port", "::1", "[::1]" and "[::1]:port"."""
+        e = entry.lower().strip()
+        if "/" in e:
+            return None
+        if e.startswith("["):
+            host, _, rest = e[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ""
+            return host, int(port) if port.isdigit() else None
+        if e.count(":") == 1:
+            host, port = e.split(":")
+            return host, int(port) if port.isdigit() else None
+        return e, None  # a name, an IPv4 address or a bare IPv6 address
+
     def _allowed_name(self, host: str, port: int | None) -> bool:
         host = host.lower().strip("[]")
         for entry in self.allow:
-            e = entry.lower()
-            if "/" in e:
+            parsed = self._entry(entry)
+            if parsed is None:
                 continue
-            if e.count(":") == 1:
-                h, p = e.split(":")
-                if h == host and port is not None and int(p) == port:
-                    return True
-            elif e.strip("[]") == host:
+            h, p = parsed
+            if h == host and (p is None or p == port):
                 return True
         return False
 

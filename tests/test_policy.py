@@ -64,3 +64,15 @@ def test_dns_answer_with_private_address_is_refused():
     assert POLICY.pick("example.org", 80, ["127.0.0.1", "93.184.216.34"]) == "93.184.216.34"
     with pytest.raises(BlockedError):
         POLICY.pick("rebind.example", 80, ["127.0.0.1", "::1"])
+
+
+def test_allow_list_ipv6_forms():
+    p = NetworkPolicy(allow=("[::1]:8080", "[fe80::2]"))
+    p.check_url("http://[::1]:8080/feed")
+    p.check_url("http://[fe80::2]:81/feed")
+    with pytest.raises(BlockedError):
+        p.check_url("http://[::1]:8081/feed")
+    from monitor.config import from_dict
+
+    cfg = from_dict({"poll": {"allow_private": ["[::1]:8080", "::1", "10.0.0.0/8", "h:80"]}})
+    assert len(cfg.poll.allow_private) == 4

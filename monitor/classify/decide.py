@@ -114,14 +114,18 @@ class Raw:
     source: int = 0
     inherited: DateMention | None = None
     follow_up: bool = False  # a party was borrowed from a sentence before ("the agreement")
+    vague: bool = False  # the sentence gives only a vague time (日前, "recently")
 
     @property
     def date_rank(self) -> int:
         """How much to trust this candidate's date when merging: 0 stated for the signing,
-        1 taken from the sentences before, 2 the date of a statement, 3 none."""
+        1 stated vaguely (日前: no day), 2 taken from the sentences before, 3 the date of a
+        statement, 4 none."""
         if self.cluster.date is not None:
-            return 2 if self.cluster.date_reported else 0
-        return 1 if self.inherited is not None else 3
+            return 3 if self.cluster.date_reported else 0
+        if self.vague:
+            return 1
+        return 2 if self.inherited is not None else 4
 
 
 def _links(s: Sentence) -> dict[str, Hit]:
@@ -388,6 +392,7 @@ def _inherit_dates(doc: Doc, raws: list[Raw], facts: list[_Facts]) -> None:
         if _states_date(doc, here):
             continue  # a date stated in the sentence wins over one from before
         if _vague_date(doc, here):
+            raw.vague = True
             continue  # 日前, 近日, "recently": the sentence gives its own time, an unknown one
         first = max(0, min(raw.source, raw.sentence - INHERIT_SENTENCES))
         for j in range(raw.sentence - 1, first - 1, -1):

@@ -48,6 +48,9 @@ _DATELINE = re.compile(r"(?:,\s*[A-Za-z. ]{0,20}\d{1,2})?(?:,\s*(?:19|20)\d\d)?\
 _ZH_PERSONS = ("有关负责人", "有关负责同志", "相关负责人", "主要负责人", "主要负责同志", "负责同志",
                "负责人", "主要领导", "有关领导", "领导", "党组书记", "厅长", "局长", "主任",
                "副厅长", "副局长", "副主任", "官员")
+_ZH_WITH = frozenset("与和同跟")
+_ZH_SUB_SPAN = 10  # characters from the place to the government word of an area within it
+_ZH_AREA_ENDS = ("区", "园", "城", "县", "镇", "乡", "街道", "港", "岛", "新城", "片区")
 _ZH_ORG_SPAN = 10  # characters from the last place to the organisation word
 _LIST_GAP = frozenset({"and", ",", "、", "和", "与", "及", "&", ", and", "or", "/"})
 
@@ -344,6 +347,44 @@ class PartyFinder:
             k += 1
         return None
 
+    def _contrasted(self, s: Sentence, start: int, end: int) -> bool:
+        """"not to be confused with Shaanxi", 与陕西不同, 别与陕西混淆: a place named only to
+        tell it apart from another."""
+        before = self._before(s, start)
+        if not before:
+            return False
+        if s.zh or not before[-1].isascii():
+            if self.rules.tail("contrast_before", "zh").search(before):
+                return True
+            return before[-1] in _ZH_WITH and self.rules.head(
+                "contrast_after", "zh").match(self.low, end) is not None
+        return self.rules.tail("contrast_before", "en").search(before) is not None
+
+    def _zh_sub_government(self, s: Sentence, at: dict[int, Hit], end: int
+                           ) -> tuple[Hit, WordInfo] | None:
+        """苏州 + 工业园区 + 管理委员会: an area's name (ending 区, 园, 城, 县 ...) right after
+        the place, then a government word."""
+        limit = min(end + _ZH_SUB_SPAN, s.end)
+        k = end
+        while k < limit:
+            if self.low[k] in _ZH_BREAK or k in self._place_starts:
+                return None
+            h = at.get(k)
+            if h is None and k > end and k in self._known:
+                return None
+            if h is not None:
+                gov = [i for i in h.infos if i.kind in ("form", "anaphor")
+                       and i.role == "government"]
+                if gov and k - end >= 2 and self.low.endswith(_ZH_AREA_ENDS, end, k):
+                    return h, gov[0]
+                if not all(i.kind in ("form", "anaphor") and i.role == "place_word"
+                           for i in h.infos):
+                    return None
+                k = h.end
+                continue
+            k += 1
+        return None
+
     def _org_name(self, s: Sentence, end: int) -> str | None:
         """A capitalised name right after a place ("Zhejiang Geely", "Suzhou Industrial
         Park"), English only."""
@@ -371,6 +412,10 @@ class PartyFinder:
             hint = next((r.suffix_level for r in refs if r.suffix_level), None)
         ref = self._choose(refs, hint)
         name = self._span(p.start, p.end)
+        if self._contrasted(s, p.start, chain_end):
+            self._note(s, f"'{self._span(p.start, chain_end)}' is named only to be told "
+                          f"apart from another place; it is not a party")
+            return None, chain_end
         if prefix is not None and prefix[1].kind == "trap":
             self._org(s, prefix[0].start, p.end, f"'{name}' is part of the name "
                       f"'{self._span(prefix[0].start, p.end)}', not a government")
@@ -391,6 +436,18 @@ class PartyFinder:
             self._note(s, f"'{self._span(p.start, chain_end)}' hosted or backed the event; "
                           f"it is not a party")
             return None, chain_end
+        if not strong and s.zh and ref.kind != "foreign":
+            sub = self._zh_sub_government(s, at, chain_end)
+            if sub is not None:
+                # 苏州工业园区管理委员会, 杭州未来科技城管委会: a government below the place
+                h, info = sub
+                used.add(h.start)
+                self.history.append(_Seen(p.start, s.index, ref, "city", True))
+                span = self._span(p.start, h.end)
+                return Party(ref.province, "city", span, "strong", p.start, h.end,
+                             (f"place.{ref.id}", info.id), why=f"a government within "
+                             f"{ref.name}", role=info.role, place_id=f"sub:{span.lower()}"
+                             ), h.end
         if not strong and s.zh and all(i.role == "place_word" for _, i in chain) and \
                 not self._located(s, p.start):
             org_end = self._zh_org(s, at, chain_end)

@@ -55,7 +55,7 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, tuple[str, tuple[str, ...] | N
     "cue": (frozenset({"id", "lang", "role", "patterns"}), {
         "id": (_S, None), "lang": (_S, LANGS),
         "role": (_S, ("coordinator", "location_before", "zh_anaphor_before", "host_before",
-                       "host_after")),
+                       "host_after", "contrast_before", "contrast_after")),
         "patterns": (_L, None)}),
     "trigger": (frozenset({"id", "lang", "strength", "patterns"}), {
         "id": (_S, None), "lang": (_S, LANGS), "strength": (_S, ("verb", "noun", "weak")),
