@@ -44,6 +44,7 @@ eval: install
 bench: install
 	$(BIN)/python bench/bench_classify.py
 	$(BIN)/python bench/bench_extract.py
+	$(BIN)/python bench/bench_poll.py
 
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests/test_fuzz.py

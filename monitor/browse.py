@@ -9,6 +9,7 @@ two-character Chinese words.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -24,7 +25,10 @@ def metadata_for(db: Path) -> dict:
 
 
 def write_metadata(db: Path, folder: Path | None = None) -> Path:
-    folder = folder or Path(tempfile.mkdtemp(prefix="monitor-datasette-"))
+    """The metadata file for ``db``: one fixed file per store name, rewritten each time
+    (``monitor serve`` becomes Datasette, so nothing would be left to remove a new one)."""
+    folder = folder or Path(tempfile.gettempdir()) / f"monitor-datasette-{os.getuid()}"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / f"{db.stem}-metadata.json"
     path.write_text(json.dumps(metadata_for(db), ensure_ascii=False, indent=1), encoding="utf-8")
     return path
