@@ -283,6 +283,8 @@ class Poller:
                 next_poll_at=iso(next_poll(now, interval, failures=failures,
                                            retry_after=getattr(exc, "retry_after", None),
                                            backoff_max=self.cfg.poll.backoff_max)))
+            if feed.feed_url:  # the feed a page announced failed: look at the page again next
+                out.updates.update(feed_url=None, etag=None, last_modified=None, body_hash=None)
             log.warning("source %s failed: %s", src.name, exc)
         except BrokenExecutor:
             raise  # the pool is gone: the whole poll stops, writes nothing, and is retried

@@ -342,3 +342,20 @@ def test_relative_dates_resolve_from_the_publishers_own_day():
     assert result.row["published_at"] == "2019-10-13T22:30:00+00:00"  # stored in UTC
     assert [(a.province, a.signed_on.isoformat()) for a in result.agreements] == [
         ("Guangdong", "2019-10-13")]
+
+
+def test_a_discovered_feed_that_dies_sends_the_source_back_to_its_page(make_config, newsroom):
+    cfg = make_config()
+    portal = next(f for f in cfg.feeds if f.url.endswith("/portal/"))
+    cfg = replace(cfg, feeds=(portal,))
+    with Store(cfg.store_path) as store:
+        poll_once(cfg, store)
+        row = next(store.db.table("feeds").rows)
+        assert row["feed_url"].endswith("/portal/feed.xml")
+        newsroom.remove_file("/portal/feed.xml")
+        assert poll_once(cfg, store).failed == 1
+        row = next(store.db.table("feeds").rows)
+        assert row["feed_url"] is None and row["etag"] is None
+        newsroom.clear_requests()
+        poll_once(cfg, store)  # the page is read again (and still points at the dead feed)
+        assert [r.path for r in newsroom.requests][:1] == ["/portal/"]
