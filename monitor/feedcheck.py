@@ -1,21 +1,21 @@
 """``monitor feeds check URL``: fetch one source once and show what would be read.
 
-Uses the same fetcher, parsers, extractor and classifier as a poll, and writes
-nothing to the store.
+Reads the source and its articles with the poll's own functions
+(``pipeline.read_source`` and ``pipeline.read_article``), so what it shows is what a
+poll would store; it writes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from . import extract, feeds
-from .classify import Rules, classify
+from .classify import Rules
 from .config import Config
-from .errors import MonitorError
+from .errors import FetchError
+from .feeds import FeedResult
 from .fetch import Fetcher
-from .pipeline import fetch_settings
+from .pipeline import fetch_settings, read_article, read_source
 from .policy import NetworkPolicy
-from .types import Article
 
 
 @dataclass
@@ -33,19 +33,15 @@ async def check(cfg: Config, url: str, *, kind: str, selector: str | None, limit
     policy = NetworkPolicy(allow=tuple(cfg.poll.allow_private))
     async with Fetcher(fetch_settings(cfg), policy) as fetcher:
         resp = await fetcher.get(url)
-        if kind == "page":
-            result = feeds.parse_index(extract.decode(resp.body, resp.content_type), resp.url,
-                                       selector, cfg.poll.max_entries)
-            if result.feed_url:
-                feed_url = result.feed_url
-                resp = await fetcher.get(feed_url)
-                result = feeds.parse_feed(resp.body, resp.headers, resp.url,
-                                          cfg.poll.max_entries)
-                result = feeds.FeedResult(entries=result.entries, title=result.title,
-                                          bozo=result.bozo, newest=result.newest,
-                                          feed_url=feed_url)
-        else:
-            result = feeds.parse_feed(resp.body, resp.headers, resp.url, cfg.poll.max_entries)
+        result = read_source(kind, resp.body, dict(resp.headers), resp.url, selector,
+                             cfg.poll.max_entries)
+        if result.feed_url:  # an index page announced its feed: that is what a poll reads
+            feed_url = result.feed_url
+            resp = await fetcher.get(feed_url)
+            found = read_source("feed", resp.body, dict(resp.headers), resp.url, None,
+                                cfg.poll.max_entries)
+            result = FeedResult(entries=found.entries, title=found.title, bozo=found.bozo,
+                                newest=found.newest, feed_url=feed_url)
         out = CheckResult(url=url, status=resp.status, entries=result.entries,
                           feed_url=result.feed_url, bozo=result.bozo)
         for n, entry in enumerate(result.entries):
@@ -53,20 +49,19 @@ async def check(cfg: Config, url: str, *, kind: str, selector: str | None, limit
             out.lines.append(f"- [{when}] {entry.title or '(no title)'}\n  {entry.url}")
             if n >= limit:
                 continue
+            body, ctype, final_url, error = None, None, entry.url, None
             try:
-                page_resp = await fetcher.get(entry.url)
-                page = extract.extract_page(page_resp.body, page_resp.url,
-                                            page_resp.content_type)
-                text, source = page.text, "page"
-            except MonitorError as exc:
-                text, source = extract.html_to_text(entry.summary), f"feed ({exc})"
-            article = Article(title=entry.title, text=text,
-                              published=entry.published.date() if entry.published else None,
-                              url=entry.url)
-            found = classify(article, rules, cfg.classifier.threshold)
-            out.lines.append(f"  text from {source}: {len(text)} characters; "
-                             f"{len(found)} agreement(s)")
-            for a in found:
+                page = await fetcher.get(entry.url)
+                body, ctype, final_url = page.body, page.content_type, page.url
+            except FetchError as exc:
+                error = str(exc)
+            article = read_article(entry, body, ctype, final_url, None,
+                                   cfg.classifier.threshold, error, rules)
+            row = article.row
+            source = "page" if row["text_source"] == "page" else f"feed ({row['fetch_error']})"
+            out.lines.append(f"  text from {source}: {len(row['text'] or '')} characters; "
+                             f"{len(article.agreements)} agreement(s)")
+            for a in article.agreements:
                 out.lines.append(f"  * {a.province} ({a.level}) + {', '.join(a.companies)}, "
                                  f"{a.kind}, signed {a.signed_on or '?'}, score {a.score:.2f}")
         return out

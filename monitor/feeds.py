@@ -216,7 +216,7 @@ def _when(struct) -> datetime | None:
         return None
 
 
-def _entry_time(e: Mapping) -> datetime | None:
+def _entry_time(e: dict) -> datetime | None:
     """The entry's time in the publisher's own offset, so that its date is the publisher's
     date (an item stamped 06:30 +0800 on the 14th was published on the 14th, not the 13th in
     UTC): "yesterday" in its text resolves from that day. feedparser's parsed struct is UTC;

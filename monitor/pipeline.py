@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import extract, feeds
-from .classify import classify, load_rules
+from .classify import Rules, classify, load_rules
 from .config import Config
 from .errors import ChallengeError, FetchError, MonitorError
 from .fetch import Fetcher, FetchSettings, Response
@@ -67,7 +67,7 @@ def _worker_init(rule_files: Sequence[str]) -> None:
     _RULES["rules"] = load_rules([Path(p) for p in rule_files])
 
 
-def _work_feed(kind: str, body: bytes, headers: dict[str, str], url: str, selector: str | None,
+def read_source(kind: str, body: bytes, headers: dict[str, str], url: str, selector: str | None,
                max_entries: int) -> feeds.FeedResult:
     if kind == "page":
         html = extract.decode(body, headers.get("content-type"))
@@ -88,7 +88,18 @@ class ArticleResult:
 def _work_article(entry: Entry, body: bytes | None, content_type: str | None, final_url: str,
                   lang_hint: str | None, threshold: float, fetch_error: str | None
                   ) -> ArticleResult:
-    """Extract and classify one entry's article (page text, else the feed's summary)."""
+    """:func:`read_article` with the worker's rules."""
+    return read_article(entry, body, content_type, final_url, lang_hint, threshold,
+                        fetch_error, _RULES["rules"])
+
+
+def read_article(entry: Entry, body: bytes | None, content_type: str | None, final_url: str,
+                 lang_hint: str | None, threshold: float, fetch_error: str | None,
+                 rules: Rules) -> ArticleResult:
+    """Extract and classify one entry's article (page text, else the feed's summary).
+
+    Pure apart from the CPU: the poll runs it in the worker pool, ``monitor feeds check``
+    in-process, so both read an article the same way."""
     summary = extract.html_to_text(entry.summary) if entry.summary else ""
     page = None
     if body:
@@ -109,7 +120,7 @@ def _work_article(entry: Entry, body: bytes | None, content_type: str | None, fi
     lang = (page.lang if page and source == "page" else None) or extract.detect_lang(
         f"{title}\n{text}") or lang_hint
     article = Article(title=title, text=text, published=published, url=final_url, lang=lang)
-    agreements = tuple(classify(article, _RULES["rules"], threshold)) if text or title else ()
+    agreements = tuple(classify(article, rules, threshold)) if text or title else ()
     row = {
         "url": feeds.canonical_url(final_url), "entry_url": feeds.canonical_url(entry.url),
         "guid": entry.guid, "title": title,
@@ -248,12 +259,12 @@ class Poller:
                 out.not_modified = True
             else:
                 kind = "feed" if feed.feed_url else src.kind
-                result = await self._in_pool(_work_feed, kind, resp.body, dict(resp.headers),
+                result = await self._in_pool(read_source, kind, resp.body, dict(resp.headers),
                                              resp.url, src.selector, self.cfg.poll.max_entries)
                 if result.feed_url:  # an index page announced its feed: read that instead
                     out.updates["feed_url"] = result.feed_url
                     resp = await fetcher.get(result.feed_url)
-                    result = await self._in_pool(_work_feed, "feed", resp.body,
+                    result = await self._in_pool(read_source, "feed", resp.body,
                                                  dict(resp.headers), resp.url, None,
                                                  self.cfg.poll.max_entries)
                 out.updates.update(item_count=len(result.entries), bozo=result.bozo,

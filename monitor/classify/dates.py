@@ -75,7 +75,8 @@ _DATE_RE = re.compile("|".join([
     rf"|(?<=the )|(?<=early )|(?<=late )|(?<=mid-))(?P<yr_y>{_YEAR})(?!\d|\s*年))",
 ]))
 
-_ASCII_GROUPS = frozenset({"dec", "iso", "isom", "mdy", "dmy", "my", "wd", "dby", "today", "yday", "prev1",
+_ASCII_GROUPS = frozenset({"dec", "iso", "isom",
+                           "mdy", "dmy", "my", "wd", "dby", "today", "yday", "prev1",
                            "prevn", "next1", "after", "same", "future", "vague", "yr"})
 
 

@@ -94,7 +94,8 @@ _TEASER_HEAD = re.compile(
     r"coverage|content|posts))?|see also|read more|more on this|more from|also read|you may "
     r"also like|recommended(?: reading| stories)?|further reading|相关阅读|延伸阅读|推荐阅读|"
     r"相关新闻|相关报道|相关链接|相关文章|相关稿件|更多阅读|阅读更多|扩展阅读|拓展阅读|往期回顾|"
-    r"往期推荐|猜你喜欢|相关)(?:\s*[】\])）]\s*(?:[:：>»|]|[-–—]+)?|\s*(?:[:：>»|]|[-–—]+)|\s*$)[ \t]*")
+    r"往期推荐|猜你喜欢|相关)"
+    r"(?:\s*[】\])）]\s*(?:[:：>»|]|[-–—]+)?|\s*(?:[:：>»|]|[-–—]+)|\s*$)[ \t]*")
 _TEASER_LINE_MAX = 120  # a headline is short and does not run on into paragraphs
 
 
