@@ -59,6 +59,8 @@ def next_poll(now: datetime, interval: float, *, failures: int = 0,
 
 # -- worker side (runs in the pool's processes) -------------------------------------------
 
+# The one piece of module state in the package, and only in worker processes: each worker
+# loads the rules once (they are compiled automata and cannot be pickled per task).
 _RULES: dict[str, Any] = {}
 
 
