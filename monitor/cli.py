@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import sys
+import unicodedata
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -103,11 +104,8 @@ def _print_agreements(rows: list[dict]) -> None:
     table = [header] + [(
         r["province"], r["level"], ", ".join(json.loads(r["companies"])), r["kind"] or "",
         r["signed_on"] or "?", f"{r['score']:.2f}", str(r["reports"])) for r in rows]
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
-    for n, row in enumerate(table):
-        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
-        if n == 0:
-            click.echo("  ".join("-" * w for w in widths))
+    for line in _table(table):
+        click.echo(line)
 
 
 # -- poll / run -----------------------------------------------------------------------------
@@ -333,10 +331,36 @@ def feeds(ctx: click.Context) -> None:
                       str(r["last_status"] or ""), str(r["item_count"] or ""),
                       newest.strftime("%Y-%m-%d") if newest else "",
                       (r["next_poll_at"] or "")[:16].replace("T", " "),
-                      (r["last_error"] or "")[:60]))
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for row in table:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+                      _short_error(r["last_error"], r["url"], r["feed_url"])[:70]))
+    for line in _table(table):
+        click.echo(line)
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal (CJK characters take two)."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    """Rows as aligned text lines, the first row a header underlined with dashes."""
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip()
+             for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return lines
+
+
+def _short_error(error: str | None, *urls: str | None) -> str:
+    """The error without the source's own URL in front (the row already names it)."""
+    error = error or ""
+    for url in urls:
+        if url and error.startswith(f"{url}: "):
+            return error[len(url) + 2:]
+    return error
 
 
 @feeds.command("check")
