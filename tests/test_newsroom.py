@@ -199,8 +199,8 @@ def test_labels_are_well_formed():
             reports[(agreement["province"], tuple(agreement["companies"]),
                      agreement["signed_on"])] += 1
     assert reports == {
-        ("Hebei", ("Alibaba",), "2019-10-11"): 5,
-        ("Hebei", ("Tencent",), "2019-10-11"): 5,
+        ("Hebei", ("Alibaba",), "2019-10-11"): 7,
+        ("Hebei", ("Tencent",), "2019-10-11"): 7,
         ("Chongqing", ("Alibaba", "Ant Group"), "2019-10-10"): 4,
         ("Yunnan", ("PDD",), "2019-10-12"): 3,
     }
