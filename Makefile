@@ -42,6 +42,8 @@ eval: install
 	$(BIN)/python -m monitor.classify.evaluate --quiet tests/heldout2/heldout2_en.jsonl tests/heldout2/heldout2_zh.jsonl
 	@echo "--- held-out set 3 (scored blind once, then tuned on)"
 	$(BIN)/python -m monitor.classify.evaluate --quiet tests/heldout3/heldout3_en.jsonl tests/heldout3/heldout3_zh.jsonl
+	@echo "--- held-out set 4 (scored blind once, then tuned on)"
+	$(BIN)/python -m monitor.classify.evaluate --quiet tests/heldout4/heldout4_en.jsonl tests/heldout4/heldout4_zh.jsonl
 
 bench: install
 	$(BIN)/python bench/bench_classify.py

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import unicodedata
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -345,7 +346,7 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def _table(rows: list[tuple[str, ...]]) -> list[str]:
+def _table(rows: Sequence[Sequence[str]]) -> list[str]:
     """Rows as aligned text lines, the first row a header underlined with dashes."""
     widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(_pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip()

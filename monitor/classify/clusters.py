@@ -135,6 +135,9 @@ def _partner_after(doc: Doc, zh: bool, c: Cluster, verb: Hit) -> bool:
     return False
 
 
+_CLAUSE_STOP = frozenset("，。；！？,;!?")
+
+
 def _gap_ok(doc: Doc, zh: bool, start: int, end: int, words: int = 3) -> bool:
     """Nothing but a few words between a hedge and its trigger ("plans to formally sign";
     a subject may stand between a background word and its verb: "years after the Hebei
@@ -171,6 +174,20 @@ def apply_hedges(doc: Doc, s: Sentence, clusters: list[Cluster]) -> None:
             continue
         if info.attach == "sentence":
             targets = clusters
+        elif info.attach == "clause":
+            # 力争…推动甲与乙签署, 正与乙商讨签署, "in discussions to sign": the hedge governs
+            # the first signing verb after it in its clause (no stop between them)
+            targets = []
+            for t, c in members:
+                if t.start < h.end:
+                    continue
+                gap = doc.low[h.end:t.start]
+                # not "签署了推进数字化改革…协议": a verb before the hedge signed already
+                signed = any(i.strength == "verb" and v.start < h.start for v, i in c.members)
+                if len(gap) <= (40 if zh else 120) and not signed and not any(
+                        ch in _CLAUSE_STOP for ch in gap):
+                    targets = [c]
+                break
         elif info.attach == "before":
             targets = []
             words = 8 if info.kind == "background" else 3

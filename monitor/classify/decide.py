@@ -137,6 +137,7 @@ def _links(s: Sentence) -> dict[str, Hit]:
     return out
 
 
+_FILING = ("公告", "公告》", "的公告」")
 _ZH_CONTINUATION = ("与", "同", "和", "并与", "还与", "另与", "又与", "此外与")
 
 
@@ -281,6 +282,18 @@ def candidates(doc: Doc, rules: Rules, finder, threshold: float) -> list[Raw]:
                     borrowed = gov_borrowed = True
                     source = j
                     break
+        if not comps and "filer" in links and i > 0 and mentions[0] and \
+                doc.low[doc.sentences[0].start:doc.sentences[0].end].rstrip().endswith(
+                    _FILING):
+            # an exchange filing (…关于与XX市人民政府签署战略合作协议的公告): "公司于…与…签署"
+            # in its body is the filing company of its title
+            comps = list(mentions[0])
+            link = links["filer"]
+            rule_ids.append(_link_id(link))
+            reasons.append(f"company of the filing's title, linked by "
+                           f"'{doc.text[link.start:link.end]}'")
+            borrowed = True
+            source = min(source, 0)
         if not comps and links.keys() & {"two_sides", "agreement", "company", "signatory"}:
             for j in (i - 1, i - 2):
                 if j < 0 or not (strong_link or "company" in links

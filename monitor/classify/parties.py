@@ -23,10 +23,15 @@ _SUFFIXES = ("特别行政区", "自治区", "特区", "新区", "地区", "省"
              "city", "province", "new area", "prefecture", "district", "county", "league",
              "sar", "autonomous region")
 _ZH_OPEN = frozenset("，,。：:、“\"（(《 ;；!！?？")
-_PREFIX_TAIL = re.compile(r"(?:\b(of)\s+)?(?:\bthe\s+)?$")
+# "the administration of the China (Shanghai) Pilot Free Trade Zone": a zone named for its place
+_PREFIX_TAIL = re.compile(r"(?:\b(of)\s+)?(?:\bthe\s+)?(?:\bchina\s*\(\s*)?$")
 _EN_AFTER_COORD = re.compile(
     r"\s*(?:and\b|&|,|has\b|have\b|had\b|also\b|formally\b|officially\b|jointly\b|on\b"
     r"|will\b|yesterday\b|today\b|last\b|this\b|recently\b|is\b|was\b|were\b|are\b)")
+_NEGATED_ZH = re.compile(r"(?:不涉及|未涉及|并不涉及|並不涉及|不涉及到|没有|沒有|并无|並無|并非|"
+                         r"並非|不是|不包括|不包含|无须|无需|毋须|无)(?:任何|其他|其它)?$")
+_NEGATED_EN = re.compile(r"\b(?:no|neither|nor|without any|without)\s+"
+                         r"(?:the\s+|other\s+|local\s+)?$")
 _TOKEN_TAIL = re.compile(r"[a-z'&-]+(?:\s+[a-z'&-]+)?\s*$")
 _ADJECTIVES = re.compile(
     r"(?:\s+|^)(?:(?:north|south|east|west|central|northeast|northwest|southeast|southwest|"
@@ -316,6 +321,9 @@ class PartyFinder:
                 place_id=_place_id(ref, lvl)), end1, True)
         parties = [party for _, party, _, _ in results if party is not None]
         parties.extend(self._anaphors(s, at, used, spans, verb_starts))
+        # 不涉及地方政府, "no government body is a party": a government said not to take part
+        parties = [x for x in parties if not (_NEGATED_ZH if s.zh else _NEGATED_EN).search(
+            self.low, max(s.start, x.start - 12), x.start)]
         parties.sort(key=lambda x: x.start)
         return parties
 

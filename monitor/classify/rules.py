@@ -64,13 +64,13 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, tuple[str, tuple[str, ...] | N
     "link": (frozenset({"id", "lang", "role", "patterns"}), {
         "id": (_S, None), "lang": (_S, LANGS),
         "role": (_S, ("two_sides", "agreement", "company", "companies", "respectively",
-                       "signatory")),
+                       "signatory", "filer")),
         "patterns": (_L, None)}),
     "hedge": (frozenset({"id", "lang", "kind", "patterns"}), {
         "id": (_S, None), "lang": (_S, LANGS),
         "kind": (_S, ("not_yet", "talks", "undone", "denied", "witness", "background", "fresh",
                        "ignore")),
-        "attach": (_S, ("before", "near", "sentence")), "patterns": (_L, None),
+        "attach": (_S, ("before", "near", "sentence", "clause")), "patterns": (_L, None),
         "cased": (_L, None)}),
     "foreign": (frozenset({"id", "patterns"}), {
         "id": (_S, None), "lang": (_S, LANGS), "patterns": (_L, None), "cased": (_L, None)}),
