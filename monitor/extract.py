@@ -16,13 +16,22 @@ from __future__ import annotations
 import codecs
 import logging
 import re
+import warnings
 from collections import Counter
 from datetime import date
 from typing import Final
 
 import lxml.html
 import trafilatura
-from bs4 import BeautifulSoup, Comment, Declaration, Doctype, NavigableString, Tag
+from bs4 import (
+    BeautifulSoup,
+    Comment,
+    Declaration,
+    Doctype,
+    NavigableString,
+    Tag,
+    XMLParsedAsHTMLWarning,
+)
 from bs4 import ProcessingInstruction as BsProcessingInstruction
 from lxml import etree
 from readability import Document
@@ -603,5 +612,7 @@ def html_to_text(html_fragment: str) -> str:
     tests/test_fuzz.py)."""
     if not html_fragment or not html_fragment.strip():
         return ""
-    soup = BeautifulSoup(_SURROGATE_RE.sub("\ufffd", html_fragment), "lxml")
+    with warnings.catch_warnings():  # a summary that starts like XML is still read as HTML
+        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
+        soup = BeautifulSoup(_SURROGATE_RE.sub("\ufffd", html_fragment), "lxml")
     return clean_lines("".join(_bs4_pieces(soup)))
