@@ -44,6 +44,8 @@ eval: install
 	$(BIN)/python -m monitor.classify.evaluate --quiet tests/heldout3/heldout3_en.jsonl tests/heldout3/heldout3_zh.jsonl
 	@echo "--- held-out set 4 (scored blind once, then tuned on)"
 	$(BIN)/python -m monitor.classify.evaluate --quiet tests/heldout4/heldout4_en.jsonl tests/heldout4/heldout4_zh.jsonl
+	@echo "--- held-out set 5 (scored blind once, then tuned on)"
+	$(BIN)/python -m monitor.classify.evaluate --quiet tests/heldout5/heldout5_en.jsonl tests/heldout5/heldout5_zh.jsonl
 
 bench: install
 	$(BIN)/python bench/bench_classify.py

@@ -32,6 +32,15 @@ def got(rules, title: str, text: str) -> set:
 
 
 CASES = [
+    # ------------------------------------- wire style: "the government of X China's Y Province"
+    ("wire-government-of-region", "",
+     "KUNMING, Oct. 12 (Xinhua) -- The government of southwest China's Yunnan Province signed "
+     "a strategic cooperation agreement with Tencent on Saturday to develop smart tourism.",
+     {("Yunnan", ("Tencent",), D(2019, 10, 12))}),
+    ("wire-company-first", "",
+     "Baidu and the government of northeast China\u2019s Jilin Province on Friday signed a "
+     "framework agreement on autonomous driving and smart transport.",
+     {("Jilin", ("Baidu",), D(2019, 10, 11))}),
     # --------------------------------------- the push word inside a signed agreement's name
     ("signed-a-push-agreement", "",
      "湖北省人民政府12日在武汉与小米集团举行会谈。会谈结束后，双方签署了推进智能制造"

@@ -24,7 +24,13 @@ _SUFFIXES = ("特别行政区", "自治区", "特区", "新区", "地区", "省"
              "sar", "autonomous region")
 _ZH_OPEN = frozenset("，,。：:、“\"（(《 ;；!！?？")
 # "the administration of the China (Shanghai) Pilot Free Trade Zone": a zone named for its place
-_PREFIX_TAIL = re.compile(r"(?:\b(of)\s+)?(?:\bthe\s+)?(?:\bchina\s*\(\s*)?$")
+_PREFIX_TAIL = re.compile(
+    r"(?:\b(of)\s+)?(?:\bthe\s+)?"
+    # wire style: "the government of southwest China's Guizhou Province"
+    r"(?:(?:north|south|east|west|central|northeast|northwest|southeast|southwest|northern|"
+    r"southern|eastern|western|northeastern|northwestern|southeastern|southwestern)\s+"
+    r"china['\u2019]s\s+)?"
+    r"(?:\bchina\s*\(\s*)?$")
 _EN_AFTER_COORD = re.compile(
     r"\s*(?:and\b|&|,|has\b|have\b|had\b|also\b|formally\b|officially\b|jointly\b|on\b"
     r"|will\b|yesterday\b|today\b|last\b|this\b|recently\b|is\b|was\b|were\b|are\b)")
