@@ -484,12 +484,6 @@ class Store:
                                 "AND digest_id IS NULL", [digest_id, *chunk])
 
     @_translated
-    def last_digest_at(self) -> datetime | None:
-        row = self.db.execute("SELECT max(created_at) FROM digests "
-                              "WHERE sent_at IS NOT NULL").fetchone()
-        return parse_iso(row[0]) if row else None
-
-    @_translated
     def last_sent_at(self) -> datetime | None:
         """When the latest digest (in the order they were made) was confirmed sent.
 

@@ -19,14 +19,13 @@ from ..dispatch import DigestOutcome, send_digest
 from ..pipeline import poll_once
 from ..store import Store
 from ..types import RunReport
+from . import SOURCES_FILE
 from .newsroom import Newsroom
-
-SOURCES = Path(__file__).resolve().parent / "sources.toml"
 
 
 def demo_sources(base_url: str) -> list[dict[str, Any]]:
     """The bundled sources as [[feeds]] tables pointing at a newsroom at ``base_url``."""
-    data = tomllib.loads(SOURCES.read_text(encoding="utf-8"))
+    data = tomllib.loads(SOURCES_FILE.read_text(encoding="utf-8"))
     feeds = []
     for item in data.get("feeds", []):
         item = dict(item)
