@@ -80,3 +80,20 @@ def rules():
     from monitor.classify import load_rules
 
     return load_rules()
+
+
+def ensure_dead(proc) -> None:
+    """Kill a test's subprocess if it is still running (for ``finally`` blocks)."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(5)
+
+
+def answer(h, status: int = 200, body: bytes = b"", **headers: str) -> None:
+    """Write a whole HTTP response from a newsroom route handler."""
+    h.send_response(status)
+    for name, value in headers.items():
+        h.send_header(name.replace("_", "-"), value)
+    h.send_header("Content-Length", str(len(body)))
+    h.end_headers()
+    h.wfile.write(body)

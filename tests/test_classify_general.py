@@ -16,16 +16,7 @@ import pytest
 from monitor.classify import classify, explain
 from monitor.types import Article
 
-PUB = date(2019, 10, 14)  # a Monday
-D = date
-
-
-
-
-def got(rules, title: str, text: str, published: date | None = PUB) -> set:
-    return {(a.province, a.companies, a.signed_on)
-            for a in classify(Article(title=title, text=text, published=published), rules)}
-
+from .classify_cases import PUB, D, got
 
 CASES = [
     ('wire-p4', "China's inland provinces race to build data centres",

@@ -15,21 +15,9 @@ Published on Monday 2019-10-14.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from monitor.classify import classify
-from monitor.types import Article
-
-PUB = date(2019, 10, 14)
-D = date
-
-
-def got(rules, title: str, text: str) -> set:
-    return {(a.province, a.companies, a.signed_on)
-            for a in classify(Article(title=title, text=text, published=PUB), rules)}
-
+from .classify_cases import D, got
 
 CASES = [
     # ------------------------------------- wire style: "the government of X China's Y Province"

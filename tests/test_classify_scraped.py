@@ -17,22 +17,11 @@ Published on Monday 2019-10-14, like the general cases.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from monitor.classify import classify
 from monitor.classify.dates import find_dates
-from monitor.types import Article
 
-PUB = date(2019, 10, 14)
-D = date
-
-
-def got(rules, title: str, text: str) -> set:
-    return {(a.province, a.companies, a.signed_on)
-            for a in classify(Article(title=title, text=text, published=PUB), rules)}
-
+from .classify_cases import PUB, D, got
 
 CASES = [
     # ---------------------------------------------------------------- 1 vague time

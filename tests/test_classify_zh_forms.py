@@ -11,23 +11,9 @@ Monday 2019-10-14.
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from monitor.classify import classify
-from monitor.types import Article
-
-PUB = date(2019, 10, 14)  # a Monday
-D = date
-
-
-
-
-def got(rules, title: str, text: str, published: date | None = PUB) -> set:
-    return {(a.province, a.companies, a.signed_on)
-            for a in classify(Article(title=title, text=text, published=published), rules)}
-
+from .classify_cases import D, got
 
 CASES = [
     # ---------------------------------------------------------------- wire and portal copy

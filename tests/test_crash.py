@@ -31,6 +31,8 @@ import pytest
 from monitor.demo.newsroom import DEFAULT_SITE
 from monitor.demo.runner import demo_sources
 
+from .conftest import ensure_dead
+
 pytestmark = pytest.mark.slow
 
 KILLS = 20
@@ -151,9 +153,7 @@ def test_kill_9_poll_twenty_times_then_the_store_is_as_one_clean_poll(tmp_path, 
         try:
             proc.wait(10)
         finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait(5)
+            ensure_dead(proc)
         fetched = len(newsroom.requests) - before
         polls = 0
         if db.exists():

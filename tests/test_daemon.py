@@ -16,6 +16,8 @@ import pytest
 from monitor.demo.runner import demo_sources
 from monitor.scheduler import digest_overdue, last_slot, poll_tick
 
+from .conftest import ensure_dead
+
 pytestmark = pytest.mark.slow
 
 
@@ -60,9 +62,7 @@ def test_daemon_polls_refuses_second_and_stops_on_sigterm(tmp_path, newsroom):
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=15)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+        ensure_dead(proc)
     assert proc.returncode == 0, err
     assert "stopped" in err and "poll:" in err
     with sqlite3.connect(db) as conn:
@@ -90,9 +90,7 @@ def test_sigterm_during_a_slow_poll_writes_nothing_half(tmp_path, newsroom):
         _, err = proc.communicate(timeout=15)
         assert time.monotonic() - started < 10
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+        ensure_dead(proc)
     assert proc.returncode == 0, err
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -38,7 +38,7 @@ from monitor.errors import DeliveryError
 from monitor.store import Store
 from monitor.types import Agreement
 
-from .conftest import free_port
+from .conftest import ensure_dead, free_port
 
 USER = "digest"
 PASSWORD = "Pa55-w0rd-N0t-In-Logs"  # what the server expects
@@ -474,9 +474,7 @@ def test_killed_after_acceptance_resends_once_with_the_same_message_id(
         proc.send_signal(signal.SIGKILL)  # ... and the process dies before the commit
         proc.wait(10)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+        ensure_dead(proc)
     first_mid = handler.message_ids()[0]
     with Store(tmp_path / "faults.db") as store:
         assert store.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -543,9 +541,7 @@ def test_sigterm_mid_digest_finishes_the_send_and_exits_0(server, tmp_path: Path
         handler.release.set()
         proc.wait(20)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+        ensure_dead(proc)
     output = "".join(lines)
     assert proc.returncode == 0, output
     assert "stopped" in output and "Traceback" not in output
@@ -565,9 +561,7 @@ def test_sigterm_mid_digest_that_then_fails_leaves_it_pending(server, tmp_path: 
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+        ensure_dead(proc)
         handler.release.set()
     output = "".join(lines)
     assert proc.returncode == 0, output

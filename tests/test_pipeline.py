@@ -18,6 +18,8 @@ from monitor.pipeline import next_poll, poll_once
 from monitor.store import Store
 from monitor.types import Source
 
+from .conftest import answer
+
 LABELS = json.loads((DEFAULT_SITE / "labels.json").read_text(encoding="utf-8"))
 
 
@@ -101,11 +103,7 @@ def test_unchanged_body_without_validators_is_not_parsed(make_config, newsroom):
     feed = httpx.get(newsroom.url("/wire/rss.xml")).content
 
     def no_validators(h):
-        h.send_response(200)
-        h.send_header("Content-Type", "application/rss+xml")
-        h.send_header("Content-Length", str(len(feed)))
-        h.end_headers()
-        h.wfile.write(feed)
+        answer(h, 200, feed, Content_Type="application/rss+xml")
     newsroom.add_route("/wire/rss.xml", no_validators)
     with Store(cfg.store_path) as store:
         poll_once(cfg, store)
@@ -275,17 +273,10 @@ def test_error_storm_backs_off_honours_retry_after_and_recovers(make_config, new
 
     def storm(h):
         if state["status"] != 200:
-            h.send_response(state["status"])
-            if state["retry"]:
-                h.send_header("Retry-After", state["retry"])
-            h.send_header("Content-Length", "0")
-            h.end_headers()
-            return
-        h.send_response(200)
-        h.send_header("Content-Type", "application/rss+xml")
-        h.send_header("Content-Length", str(len(feed_body)))
-        h.end_headers()
-        h.wfile.write(feed_body)
+            retry = {"Retry_After": state["retry"]} if state["retry"] else {}
+            answer(h, state["status"], **retry)
+        else:
+            answer(h, 200, feed_body, Content_Type="application/rss+xml")
     newsroom.add_route("/storm.xml", storm)
     clock = {"now": datetime(2026, 1, 1, tzinfo=UTC)}
     cfg = replace(make_config(poll={"interval": "10m"}),

@@ -34,7 +34,7 @@ from monitor.pipeline import make_executor, poll_once
 from monitor.scheduler import Daemon
 from monitor.store import Store
 
-from .conftest import free_port
+from .conftest import ensure_dead, free_port
 
 TABLES = ("articles", "agreements", "agreement_articles", "polls", "articles_fts", "digests")
 
@@ -465,9 +465,7 @@ def test_daemon_process_rides_out_a_full_disk(small_fs: Path, make_config, newsr
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(5)
+        ensure_dead(proc)
     reader.join(5)
     assert proc.returncode == 0, "".join(lines)
     assert all("full" in line for line in failed), failed

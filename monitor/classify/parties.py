@@ -194,10 +194,7 @@ class PartyFinder:
                 for i in h.infos:
                     if i.kind == "prefix":
                         return h, i
-            k = cut
-            while k > lo and self.low[k - 1] == " ":
-                k -= 1
-            h = ends.get(k)
+            h = ends.get(self._skip_spaces_back(cut, lo))
             if h is not None:
                 for i in h.infos:
                     if i.kind in ("form", "anaphor") and i.role in STRONG_ROLES:
@@ -208,17 +205,18 @@ class PartyFinder:
                     if i.kind == "prefix":
                         return h, i
             return None
-        h = ends.get(cut)
-        if h is None:
-            k = cut
-            while k > lo and self.low[k - 1] == " ":
-                k -= 1
-            h = ends.get(k)
+        h = ends.get(cut) or ends.get(self._skip_spaces_back(cut, lo))
         if h is not None:
             for i in h.infos:
                 if i.kind == "prefix":
                     return h, i
         return None
+
+    def _skip_spaces_back(self, pos: int, lo: int) -> int:
+        """The position just after the last non-space character before ``pos``."""
+        while pos > lo and self.low[pos - 1] == " ":
+            pos -= 1
+        return pos
 
     def _before(self, s: Sentence, start: int) -> str:
         before = self.low[max(s.start, start - 40):start].rstrip()
